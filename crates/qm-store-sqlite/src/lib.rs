@@ -1,0 +1,1 @@
+//! The embedded backend: one local SQLite file, zero set-up.

@@ -1,0 +1,209 @@
+//! The storage interface.
+//!
+//! The journal is the truth: an append-only sequence of batches, each holding the canonical
+//! interchange lines of the records it added, checksummed and hash-chained to the batch
+//! before. Everything else a backend keeps (snapshots of the in-memory state, tables for
+//! analysts) is derived from it and can be checked against it.
+//!
+//! Architecture invariant: this crate knows nothing of SQL, JSON parsing or the ledger rules.
+//! Backends implement [`Store`]; [`conformance`] is the suite each of them must pass.
+
+pub mod conformance;
+
+use std::fmt;
+
+/// A 32-byte BLAKE3 hash.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    pub const ZERO: Hash = Hash([0; 32]);
+    pub fn to_hex(&self) -> String {
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+    pub fn from_slice(bytes: &[u8]) -> Option<Hash> {
+        <[u8; 32]>::try_from(bytes).ok().map(Hash)
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", &self.to_hex()[..16])
+    }
+}
+
+/// The last committed batch: where the next append goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Head {
+    /// Sequence number of the last batch; 0 when the journal is empty. Batches are numbered 1, 2, 3...
+    pub seq: u64,
+    /// Its hash; [`Hash::ZERO`] when the journal is empty.
+    pub hash: Hash,
+}
+
+/// One committed batch, exactly as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBatch {
+    pub seq: u64,
+    /// Wall-clock time of the commit, nanoseconds since the Unix epoch (the "recorded time").
+    pub recorded_at: i64,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// The canonical interchange lines of the records this batch added, each ending in `\n`.
+    pub body: String,
+    /// Number of records in `body`.
+    pub records: u64,
+    pub prev_hash: Hash,
+    pub hash: Hash,
+}
+
+impl StoredBatch {
+    /// Seals a batch: computes its hash from its content and the previous hash.
+    pub fn seal(
+        prev: Head,
+        recorded_at: i64,
+        recorded_by: String,
+        body: String,
+        records: u64,
+    ) -> StoredBatch {
+        let seq = prev.seq + 1;
+        let hash = batch_hash(prev.hash, seq, recorded_at, &recorded_by, records, &body);
+        StoredBatch { seq, recorded_at, recorded_by, body, records, prev_hash: prev.hash, hash }
+    }
+
+    /// The hash this batch should have, recomputed from its content.
+    pub fn expected_hash(&self) -> Hash {
+        batch_hash(
+            self.prev_hash,
+            self.seq,
+            self.recorded_at,
+            &self.recorded_by,
+            self.records,
+            &self.body,
+        )
+    }
+}
+
+/// The chain rule: hash = BLAKE3(prev_hash, seq, recorded_at, recorded_by, records, body),
+/// every variable-length field prefixed by its length.
+pub fn batch_hash(
+    prev: Hash,
+    seq: u64,
+    recorded_at: i64,
+    recorded_by: &str,
+    records: u64,
+    body: &str,
+) -> Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(b"qm-batch-v1");
+    h.update(&prev.0);
+    h.update(&seq.to_le_bytes());
+    h.update(&recorded_at.to_le_bytes());
+    h.update(&(recorded_by.len() as u64).to_le_bytes());
+    h.update(recorded_by.as_bytes());
+    h.update(&records.to_le_bytes());
+    h.update(&(body.len() as u64).to_le_bytes());
+    h.update(body.as_bytes());
+    Hash(*h.finalize().as_bytes())
+}
+
+/// A checksum of a snapshot's bytes, bound to the batch it was taken at.
+pub fn snapshot_checksum(seq: u64, head_hash: Hash, bytes: &[u8]) -> Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(b"qm-snapshot-v1");
+    h.update(&seq.to_le_bytes());
+    h.update(&head_hash.0);
+    h.update(bytes);
+    Hash(*h.finalize().as_bytes())
+}
+
+/// A saved image of the in-memory state after batch `seq`, so start-up need not replay history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub seq: u64,
+    /// The hash of batch `seq`, tying the snapshot to one history.
+    pub head_hash: Hash,
+    /// [`snapshot_checksum`] of the fields above and the bytes.
+    pub checksum: Hash,
+    pub bytes: Vec<u8>,
+}
+
+/// One row of the analysts' `balances` table: the current balance of a (holder, item, lot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceRow {
+    pub holder: String,
+    pub item: String,
+    /// Empty when the item is not lot-tracked.
+    pub lot: String,
+    pub qty: i64,
+}
+
+/// Tables for analysts, derived from the journal and written in the same transaction as it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableChanges {
+    /// New current balances of every (holder, item, lot) the batch touched.
+    pub balances: Vec<BalanceRow>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The head moved since `begin_append` (another writer won), or an append does not follow the head.
+    #[error("append conflict: expected to follow batch {expected}, but the journal is at batch {actual}")]
+    Conflict { expected: u64, actual: u64 },
+    /// The stored data is not what this version can read (newer schema, corrupt rows).
+    #[error("storage format: {0}")]
+    Format(String),
+    /// Any error of the underlying engine or file system.
+    #[error("{0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A durable journal of batches. Implemented by the embedded and the PostgreSQL backends.
+///
+/// Appending is a three-step protocol that serialises writers across processes:
+/// [`Store::begin_append`] takes the journal's write lock and returns the head as it is now
+/// (other processes may have appended since this one last read); the caller catches up with
+/// [`Store::read_batches`], checks its batch against the new state, and either
+/// [`Store::commit_append`]s it (durable when it returns) or [`Store::abort_append`]s.
+pub trait Store {
+    /// Which backend this is, for messages (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// The last committed batch, without locking.
+    fn head(&mut self) -> Result<Head>;
+
+    /// Calls `f` with every batch whose seq is greater than `after`, in order.
+    fn read_batches(
+        &mut self,
+        after: u64,
+        f: &mut dyn FnMut(StoredBatch) -> Result<()>,
+    ) -> Result<()>;
+
+    /// One batch by its sequence number.
+    fn read_batch(&mut self, seq: u64) -> Result<Option<StoredBatch>>;
+
+    /// Takes the write lock (waiting for other writers) and returns the current head.
+    fn begin_append(&mut self) -> Result<Head>;
+
+    /// Writes `batch` (which must follow the head returned by `begin_append`) and the table
+    /// changes in one transaction, durably, then releases the lock.
+    fn commit_append(&mut self, batch: &StoredBatch, tables: &TableChanges) -> Result<()>;
+
+    /// Releases the lock without writing.
+    fn abort_append(&mut self) -> Result<()>;
+
+    /// The newest snapshot, if any.
+    fn load_snapshot(&mut self) -> Result<Option<Snapshot>>;
+
+    /// Stores a snapshot, replacing older ones.
+    fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<()>;
+
+    /// Every row of the analysts' `balances` table, for `verify`.
+    fn read_balances(&mut self) -> Result<Vec<BalanceRow>>;
+}
