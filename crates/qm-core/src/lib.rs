@@ -3,6 +3,17 @@
 //! Architecture invariant: no I/O, no async, no JSON, no database. Broken input comes back as
 //! data ([`Rejection`]) beside the result; the same journal always rebuilds the same state.
 
+mod idhash;
+mod ledger;
 mod record;
+mod rejection;
+mod snapshot;
+mod time;
+pub mod timeline;
 
+pub use idhash::id_hash;
+pub use ledger::*;
 pub use record::*;
+pub use rejection::*;
+pub use snapshot::SnapshotError;
+pub use time::{civil_from_days, days_from_civil, format_time_plain};

@@ -207,6 +207,9 @@ impl Movement {
             ("transfer", self.transfer != other.transfer),
             ("note", self.note != other.note),
         ];
-        checks.into_iter().find(|(_, differs)| *differs).map(|(name, _)| name)
+        checks
+            .into_iter()
+            .find(|(_, differs)| *differs)
+            .map(|(name, _)| name)
     }
 }

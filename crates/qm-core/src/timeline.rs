@@ -1,0 +1,574 @@
+//! The history of one (holder, item, lot) balance, ordered by effective time.
+//!
+//! A B+tree whose leaves hold `(time, delta)` entries, one per distinct effective time, and
+//! whose internal nodes keep, for each child, the sum of its deltas and the minimum running
+//! balance inside it. That makes the three questions the ledger asks logarithmic in the
+//! key's history, whatever order movements arrive in:
+//!
+//! - `balance_at(t)`: the balance counting every entry at or before `t`;
+//! - `min_from(t)`: the lowest balance at any time at or after `t` (is a late withdrawal safe?);
+//! - `add(t, delta)`: record a movement, late or not, without reposting anything.
+//!
+//! Appending at the end (the common case) fills leaves completely; inserts in the middle split
+//! leaves in half.
+
+use crate::Time;
+
+/// Entries per leaf.
+const LEAF_MAX: usize = 64;
+/// Children per internal node.
+const NODE_MAX: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    time: Time,
+    delta: i64,
+}
+
+/// Summary of a subtree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Agg {
+    /// Sum of all deltas.
+    sum: i64,
+    /// Lowest running balance after any entry, relative to the balance before the subtree;
+    /// `i64::MAX` when the subtree is empty.
+    min: i64,
+    /// Earliest time at which `min` is reached.
+    min_at: Time,
+}
+
+impl Agg {
+    const EMPTY: Agg = Agg {
+        sum: 0,
+        min: i64::MAX,
+        min_at: 0,
+    };
+
+    fn of_entries(entries: &[Entry]) -> Agg {
+        let mut agg = Agg::EMPTY;
+        for e in entries {
+            agg.sum += e.delta;
+            if agg.sum < agg.min {
+                agg.min = agg.sum;
+                agg.min_at = e.time;
+            }
+        }
+        agg
+    }
+
+    fn of_children(aggs: &[Agg]) -> Agg {
+        let mut agg = Agg::EMPTY;
+        for a in aggs {
+            if a.min != i64::MAX && agg.sum + a.min < agg.min {
+                agg.min = agg.sum + a.min;
+                agg.min_at = a.min_at;
+            }
+            agg.sum += a.sum;
+        }
+        agg
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Leaf(Vec<Entry>),
+    Internal(Box<Internal>),
+}
+
+#[derive(Debug, Clone)]
+struct Internal {
+    /// `keys[i]` (for i >= 1) is the lowest time child `i` may hold; `keys[0]` is unused.
+    keys: Vec<Time>,
+    aggs: Vec<Agg>,
+    children: Vec<Node>,
+}
+
+impl Internal {
+    /// The child that holds (or would hold) time `t`.
+    fn route(&self, t: Time) -> usize {
+        // Last i >= 1 with keys[i] <= t, else 0.
+        self.keys[1..].partition_point(|&k| k <= t)
+    }
+}
+
+/// What [`Timeline::add`] did, so that it can be undone exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// A new entry was created at that time.
+    Created,
+    /// The delta was merged into an existing entry at that time.
+    Merged,
+}
+
+/// The history of one balance.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    root: Node,
+    /// Sum of every delta: the balance at the end of time.
+    total: i64,
+    /// Number of entries (distinct times).
+    len: u64,
+    /// Time of the last entry, `Time::MIN` when empty.
+    last: Time,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline {
+            root: Node::Leaf(Vec::new()),
+            total: 0,
+            len: 0,
+            last: Time::MIN,
+        }
+    }
+}
+
+enum Split {
+    None,
+    /// The node split; this new right sibling starts at `key`.
+    Right {
+        key: Time,
+        node: Node,
+    },
+}
+
+impl Timeline {
+    /// Builds a timeline from entries sorted by strictly increasing time (used when loading a snapshot).
+    pub fn from_sorted(times: &[Time], deltas: &[i64]) -> Timeline {
+        assert_eq!(times.len(), deltas.len());
+        debug_assert!(times.windows(2).all(|w| w[0] < w[1]));
+        let mut t = Timeline::default();
+        if times.is_empty() {
+            return t;
+        }
+        // Bottom-up bulk load: full leaves, then full internal levels.
+        let mut level: Vec<(Time, Agg, Node)> = times
+            .chunks(LEAF_MAX)
+            .zip(deltas.chunks(LEAF_MAX))
+            .map(|(ts, ds)| {
+                let entries: Vec<Entry> = ts
+                    .iter()
+                    .zip(ds)
+                    .map(|(&time, &delta)| Entry { time, delta })
+                    .collect();
+                (
+                    entries[0].time,
+                    Agg::of_entries(&entries),
+                    Node::Leaf(entries),
+                )
+            })
+            .collect();
+        while level.len() > 1 {
+            let mut next = Vec::with_capacity(level.len() / NODE_MAX + 1);
+            let mut it = level.into_iter().peekable();
+            while it.peek().is_some() {
+                let group: Vec<(Time, Agg, Node)> = it.by_ref().take(NODE_MAX).collect();
+                let first = group[0].0;
+                let mut node = Internal {
+                    keys: Vec::with_capacity(NODE_MAX),
+                    aggs: Vec::with_capacity(NODE_MAX),
+                    children: Vec::with_capacity(NODE_MAX),
+                };
+                for (k, a, n) in group {
+                    node.keys.push(k);
+                    node.aggs.push(a);
+                    node.children.push(n);
+                }
+                let agg = Agg::of_children(&node.aggs);
+                next.push((first, agg, Node::Internal(Box::new(node))));
+            }
+            level = next;
+        }
+        let (_, agg, root) = level.pop().expect("non-empty");
+        t.root = root;
+        t.total = agg.sum;
+        t.len = times.len() as u64;
+        t.last = *times.last().expect("non-empty");
+        t
+    }
+
+    /// The balance after every entry: the balance at the end of time.
+    pub fn total(&self) -> i64 {
+        self.total
+    }
+
+    /// Number of distinct times.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Time of the latest entry.
+    pub fn last_time(&self) -> Option<Time> {
+        (self.len > 0).then_some(self.last)
+    }
+
+    /// Adds `delta` at time `t`.
+    pub fn add(&mut self, t: Time, delta: i64) -> Added {
+        let (added, split) = add_rec(&mut self.root, t, delta);
+        if let Split::Right { key, node } = split {
+            let left = std::mem::replace(&mut self.root, Node::Leaf(Vec::new()));
+            let left_agg = agg_of(&left);
+            let right_agg = agg_of(&node);
+            self.root = Node::Internal(Box::new(Internal {
+                keys: vec![Time::MIN, key],
+                aggs: vec![left_agg, right_agg],
+                children: vec![left, node],
+            }));
+        }
+        self.total += delta;
+        if added == Added::Created {
+            self.len += 1;
+            self.last = self.last.max(t);
+        }
+        added
+    }
+
+    /// Undoes an [`add`](Self::add) of `delta` at `t` that returned `added`.
+    /// Undos must come in reverse order of the adds.
+    pub fn undo_add(&mut self, t: Time, delta: i64, added: Added) {
+        undo_rec(&mut self.root, t, delta, added);
+        self.total -= delta;
+        if added == Added::Created {
+            self.len -= 1;
+            if self.last == t {
+                self.last = last_time_of(&self.root).unwrap_or(Time::MIN);
+            }
+        }
+    }
+
+    /// The balance counting every entry at or before `t`.
+    pub fn balance_at(&self, t: Time) -> i64 {
+        if t >= self.last {
+            return self.total;
+        }
+        let mut node = &self.root;
+        let mut acc = 0i64;
+        loop {
+            match node {
+                Node::Leaf(entries) => {
+                    for e in entries {
+                        if e.time > t {
+                            break;
+                        }
+                        acc += e.delta;
+                    }
+                    return acc;
+                }
+                Node::Internal(n) => {
+                    let i = n.route(t);
+                    acc += n.aggs[..i].iter().map(|a| a.sum).sum::<i64>();
+                    node = &n.children[i];
+                }
+            }
+        }
+    }
+
+    /// The lowest balance at any entry at or after `t`, with the earliest time it is reached;
+    /// `None` when no entry is at or after `t`.
+    pub fn min_from(&self, t: Time) -> Option<(i64, Time)> {
+        if self.len == 0 || t > self.last {
+            return None;
+        }
+        let mut best: Option<(i64, Time)> = None;
+        let mut node = &self.root;
+        let mut base = 0i64;
+        loop {
+            match node {
+                Node::Leaf(entries) => {
+                    let mut acc = base;
+                    let mut tail: Option<(i64, Time)> = None;
+                    for e in entries {
+                        acc += e.delta;
+                        if e.time >= t && tail.is_none_or(|(b, _)| acc < b) {
+                            tail = Some((acc, e.time));
+                        }
+                    }
+                    // Entries of this leaf come before those of the later siblings already
+                    // considered, so on a tie the leaf's (earlier) time wins.
+                    if let Some((bal, at)) = tail {
+                        if best.is_none_or(|(b, _)| bal <= b) {
+                            best = Some((bal, at));
+                        }
+                    }
+                    return best;
+                }
+                Node::Internal(n) => {
+                    let i = n.route(t);
+                    let before: i64 = n.aggs[..i].iter().map(|a| a.sum).sum();
+                    // Later siblings, scanned right to left so that ties keep the earliest time.
+                    let mut after_base = base + before + n.aggs[i].sum;
+                    let mut later: Vec<(i64, Time)> = Vec::new();
+                    for a in &n.aggs[i + 1..] {
+                        if a.min != i64::MAX {
+                            later.push((after_base + a.min, a.min_at));
+                        }
+                        after_base += a.sum;
+                    }
+                    for (bal, at) in later.into_iter().rev() {
+                        if best.is_none_or(|(b, _)| bal <= b) {
+                            best = Some((bal, at));
+                        }
+                    }
+                    base += before;
+                    node = &n.children[i];
+                }
+            }
+        }
+    }
+
+    /// Every entry in time order, as (time, delta).
+    pub fn entries(&self) -> Vec<(Time, i64)> {
+        let mut out = Vec::with_capacity(self.len as usize);
+        collect(&self.root, &mut out);
+        out
+    }
+
+    /// Calls `f` on every entry in time order.
+    pub fn for_each(&self, f: &mut dyn FnMut(Time, i64)) {
+        for_each_rec(&self.root, f);
+    }
+}
+
+fn for_each_rec(node: &Node, f: &mut dyn FnMut(Time, i64)) {
+    match node {
+        Node::Leaf(entries) => entries.iter().for_each(|e| f(e.time, e.delta)),
+        Node::Internal(n) => n.children.iter().for_each(|c| for_each_rec(c, f)),
+    }
+}
+
+fn collect(node: &Node, out: &mut Vec<(Time, i64)>) {
+    for_each_rec(node, &mut |t, d| out.push((t, d)));
+}
+
+fn agg_of(node: &Node) -> Agg {
+    match node {
+        Node::Leaf(entries) => Agg::of_entries(entries),
+        Node::Internal(n) => Agg::of_children(&n.aggs),
+    }
+}
+
+fn last_time_of(node: &Node) -> Option<Time> {
+    match node {
+        Node::Leaf(entries) => entries.last().map(|e| e.time),
+        Node::Internal(n) => n.children.iter().rev().find_map(last_time_of),
+    }
+}
+
+fn add_rec(node: &mut Node, t: Time, delta: i64) -> (Added, Split) {
+    match node {
+        Node::Leaf(entries) => {
+            let pos = entries.partition_point(|e| e.time < t);
+            if pos < entries.len() && entries[pos].time == t {
+                entries[pos].delta += delta;
+                return (Added::Merged, Split::None);
+            }
+            if entries.len() < LEAF_MAX {
+                entries.insert(pos, Entry { time: t, delta });
+                return (Added::Created, Split::None);
+            }
+            if pos == entries.len() {
+                // Appending past a full leaf: start a new one and leave this one full.
+                let mut right = Vec::with_capacity(LEAF_MAX);
+                right.push(Entry { time: t, delta });
+                return (
+                    Added::Created,
+                    Split::Right {
+                        key: t,
+                        node: Node::Leaf(right),
+                    },
+                );
+            }
+            let mut right = entries.split_off(LEAF_MAX / 2);
+            right.reserve_exact(LEAF_MAX - right.len());
+            if pos < LEAF_MAX / 2 {
+                entries.insert(pos, Entry { time: t, delta });
+            } else {
+                right.insert(pos - LEAF_MAX / 2, Entry { time: t, delta });
+            }
+            let key = right[0].time;
+            (
+                Added::Created,
+                Split::Right {
+                    key,
+                    node: Node::Leaf(right),
+                },
+            )
+        }
+        Node::Internal(n) => {
+            let i = n.route(t);
+            let (added, split) = add_rec(&mut n.children[i], t, delta);
+            n.aggs[i] = agg_of(&n.children[i]);
+            let Split::Right { key, node: new } = split else {
+                return (added, Split::None);
+            };
+            let new_agg = agg_of(&new);
+            n.keys.insert(i + 1, key);
+            n.aggs.insert(i + 1, new_agg);
+            n.children.insert(i + 1, new);
+            if n.children.len() <= NODE_MAX {
+                return (added, Split::None);
+            }
+            // Split this node: keep it full when the split came from the rightmost child.
+            let at = if i + 2 == n.children.len() {
+                NODE_MAX
+            } else {
+                n.children.len() / 2
+            };
+            let right = Internal {
+                keys: n.keys.split_off(at),
+                aggs: n.aggs.split_off(at),
+                children: n.children.split_off(at),
+            };
+            let key = right.keys[0];
+            (
+                added,
+                Split::Right {
+                    key,
+                    node: Node::Internal(Box::new(right)),
+                },
+            )
+        }
+    }
+}
+
+fn undo_rec(node: &mut Node, t: Time, delta: i64, added: Added) {
+    match node {
+        Node::Leaf(entries) => {
+            let pos = entries.partition_point(|e| e.time < t);
+            assert!(
+                pos < entries.len() && entries[pos].time == t,
+                "undo of an entry that is not there"
+            );
+            match added {
+                Added::Created => {
+                    assert_eq!(entries[pos].delta, delta, "undo out of order");
+                    entries.remove(pos);
+                }
+                Added::Merged => entries[pos].delta -= delta,
+            }
+        }
+        Node::Internal(n) => {
+            let i = n.route(t);
+            undo_rec(&mut n.children[i], t, delta, added);
+            n.aggs[i] = agg_of(&n.children[i]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The plain model: (time, delta) pairs; answers by sorting and summing.
+    fn model_balance(m: &[(Time, i64)], t: Time) -> i64 {
+        m.iter().filter(|(at, _)| *at <= t).map(|(_, d)| d).sum()
+    }
+
+    fn model_min_from(m: &[(Time, i64)], t: Time) -> Option<(i64, Time)> {
+        let mut sorted = m.to_vec();
+        sorted.sort_by_key(|(at, _)| *at);
+        let mut best: Option<(i64, Time)> = None;
+        let mut acc = 0;
+        for (i, &(at, d)) in sorted.iter().enumerate() {
+            acc += d;
+            let last_at_this_time = sorted.get(i + 1).is_none_or(|(next, _)| *next != at);
+            if at >= t && last_at_this_time && best.is_none_or(|(b, _)| acc < b) {
+                best = Some((acc, at));
+            }
+        }
+        best
+    }
+
+    fn check_against_model(ops: &[(Time, i64)], probes: &[Time]) {
+        let mut tl = Timeline::default();
+        let mut model: Vec<(Time, i64)> = Vec::new();
+        for &(t, d) in ops {
+            tl.add(t, d);
+            model.push((t, d));
+        }
+        let mut distinct: Vec<Time> = model.iter().map(|(t, _)| *t).collect();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(tl.len(), distinct.len() as u64);
+        assert_eq!(tl.total(), model.iter().map(|(_, d)| d).sum::<i64>());
+        for &p in probes {
+            assert_eq!(
+                tl.balance_at(p),
+                model_balance(&model, p),
+                "balance_at({p})"
+            );
+            assert_eq!(tl.min_from(p), model_min_from(&model, p), "min_from({p})");
+        }
+        // Bulk loading the same entries answers the same.
+        let entries = tl.entries();
+        let (ts, ds): (Vec<Time>, Vec<i64>) = entries.iter().copied().unzip();
+        let bulk = Timeline::from_sorted(&ts, &ds);
+        for &p in probes {
+            assert_eq!(bulk.balance_at(p), tl.balance_at(p));
+            assert_eq!(bulk.min_from(p), tl.min_from(p));
+        }
+    }
+
+    #[test]
+    fn appends_and_late_inserts_match_the_model_across_many_levels() {
+        // 20,000 entries: three levels deep, with late inserts all over.
+        let mut ops = Vec::new();
+        for i in 0..5_000i64 {
+            ops.push((i * 10, if i % 3 == 0 { -2 } else { 3 }));
+        }
+        for i in 0..1_500i64 {
+            ops.push(((i * 7919) % 50_000 + 5, -1));
+        }
+        let probes: Vec<Time> = (0..60).map(|i| i * 1003 - 7).collect();
+        check_against_model(&ops, &probes);
+    }
+
+    #[test]
+    fn undo_restores_every_answer() {
+        let mut tl = Timeline::default();
+        for i in 0..5_000 {
+            tl.add(i * 2, 1);
+        }
+        let before = tl.entries();
+        let mut log = Vec::new();
+        for i in 0..2_000 {
+            let t = (i * 37) % 10_001;
+            let d = if i % 2 == 0 { 5 } else { -3 };
+            log.push((t, d, tl.add(t, d)));
+        }
+        for (t, d, added) in log.into_iter().rev() {
+            tl.undo_add(t, d, added);
+        }
+        assert_eq!(tl.entries(), before);
+        assert_eq!(tl.total(), 5_000);
+        assert_eq!(tl.last_time(), Some(9_998));
+        assert_eq!(tl.min_from(0), Some((1, 0)));
+    }
+
+    #[test]
+    fn ties_report_the_earliest_time() {
+        let mut tl = Timeline::default();
+        tl.add(10, 5);
+        tl.add(20, -5);
+        tl.add(30, 5);
+        tl.add(40, -5);
+        assert_eq!(tl.min_from(0), Some((0, 20)));
+        assert_eq!(tl.min_from(21), Some((0, 40)));
+        assert_eq!(tl.min_from(41), None);
+    }
+
+    proptest! {
+        #[test]
+        fn random_histories_match_the_model(
+            ops in proptest::collection::vec((0i64..400, -5i64..6), 0..600),
+            probes in proptest::collection::vec(-5i64..405, 1..20),
+        ) {
+            check_against_model(&ops, &probes);
+        }
+    }
+}
