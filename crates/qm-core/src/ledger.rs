@@ -109,8 +109,6 @@ pub struct Receipt {
     pub new_records: Vec<usize>,
     /// Records already in the ledger, identically: no-ops.
     pub duplicates: usize,
-    /// Every balance the batch changed.
-    pub touched_keys: Vec<KeyIdx>,
 }
 
 enum Undo {
@@ -162,8 +160,11 @@ pub struct Ledger {
     pub(crate) holder_keys: Vec<Vec<KeyIdx>>,
     pub(crate) serials: Vec<Serial>,
     pub(crate) serial_index: HashMap<(ItemIdx, Box<str>), u32>,
-    /// Movement id hash → the batch that holds it.
+    /// Movement id hash → the batch that holds it, for ids recorded since the last compaction.
     pub(crate) ids: HashMap<u64, u64, PassThroughBuild>,
+    /// The same for older ids: (hash, batch) sorted by hash. 16 bytes per id, loaded from a
+    /// snapshot as it is stored (no hash table to rebuild at start-up).
+    pub(crate) ids_base: Vec<(u64, u64)>,
     /// Further batches for id hashes shared by different ids (hash collisions).
     pub(crate) ids_extra: HashMap<u64, Vec<u64>, PassThroughBuild>,
     /// Number of movements applied.
@@ -266,6 +267,47 @@ impl Ledger {
         Some(&self.serials[*i as usize])
     }
 
+    /// The batch holding the movement whose id has this hash.
+    fn id_batch(&self, hash: u64) -> Option<u64> {
+        if let Some(&seq) = self.ids.get(&hash) {
+            return Some(seq);
+        }
+        self.ids_base
+            .binary_search_by_key(&hash, |&(h, _)| h)
+            .ok()
+            .map(|i| self.ids_base[i].1)
+    }
+
+    /// Moves the ids recorded since the last compaction into the sorted base (after a
+    /// snapshot, say), so that memory stays at 16 bytes per id.
+    pub fn compact_ids(&mut self) {
+        if self.ids.is_empty() {
+            return;
+        }
+        let mut recent: Vec<(u64, u64)> = self.ids.drain().collect();
+        recent.sort_unstable();
+        let base = std::mem::take(&mut self.ids_base);
+        let mut merged = Vec::with_capacity(base.len() + recent.len());
+        let (mut a, mut b) = (base.into_iter().peekable(), recent.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => {
+                    if x <= y {
+                        a.next()
+                    } else {
+                        b.next()
+                    }
+                }
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+                (None, None) => break,
+            };
+            merged.extend(next);
+        }
+        self.ids_base = merged;
+        self.ids.shrink_to_fit();
+    }
+
     /// Batches that hold movements whose ids the batch reuses (or whose id hashes collide with
     /// them): load their movements into [`Originals`] before calling [`Ledger::apply`].
     pub fn duplicate_candidates(&self, batch: &[Record]) -> Vec<u64> {
@@ -273,7 +315,7 @@ impl Ledger {
         for r in batch {
             if let Record::Movement(m) = r {
                 let h = id_hash(&m.id);
-                if let Some(&seq) = self.ids.get(&h) {
+                if let Some(seq) = self.id_batch(h) {
                     seqs.push(seq);
                     if let Some(extra) = self.ids_extra.get(&h) {
                         seqs.extend_from_slice(extra);
@@ -299,16 +341,18 @@ impl Ledger {
             movements: self.movements,
         };
         let seq = self.seq + 1;
-        let mut undo: Vec<Undo> = Vec::new();
+        let mut undo: Vec<Undo> = Vec::with_capacity(batch.len() * 2);
         let mut errors = Errors {
             list: Vec::new(),
             more: 0,
         };
-        let mut new_records = Vec::new();
+        let mut new_records = Vec::with_capacity(batch.len());
         let mut duplicates = 0usize;
-        let mut touched: Vec<KeyIdx> = Vec::new();
-        // Movement ids first seen in this batch → their index in the batch.
-        let mut batch_ids: HashMap<&str, usize> = HashMap::new();
+        // Movement ids first seen in this batch: id hash → index in the batch (and, for the
+        // rare ids whose hash another id of the batch already has, by name).
+        let mut batch_ids: HashMap<u64, usize, PassThroughBuild> =
+            HashMap::with_capacity_and_hasher(batch.len(), Default::default());
+        let mut batch_ids_colliding: HashMap<&str, usize> = HashMap::new();
         let mut effects = Effects::default();
 
         // Master data, in dependency order, then movements; file order within each.
@@ -320,7 +364,13 @@ impl Ledger {
                     (2, Record::Item(i)) => self.declare_item(i),
                     (3, Record::Floor(f)) => self.declare_floor(f),
                     (4, Record::Movement(m)) => {
-                        if let Some(&first) = batch_ids.get(m.id.as_str()) {
+                        let hash = id_hash(&m.id);
+                        let first = match batch_ids.get(&hash) {
+                            Some(&i) if movement_id(&batch[i]) == m.id => Some(i),
+                            Some(_) => batch_ids_colliding.get(m.id.as_str()).copied(),
+                            None => None,
+                        };
+                        if let Some(first) = first {
                             let Record::Movement(earlier) = &batch[first] else {
                                 unreachable!()
                             };
@@ -337,15 +387,20 @@ impl Ledger {
                         } else {
                             let r = self.apply_movement(
                                 m,
+                                hash,
                                 index,
                                 seq,
                                 originals,
                                 &mut undo,
-                                &mut touched,
                                 &mut effects,
                             );
                             if matches!(r, Ok(Declared::New)) {
-                                batch_ids.insert(m.id.as_str(), index);
+                                if let Some(&i) = batch_ids.get(&hash) {
+                                    debug_assert_ne!(movement_id(&batch[i]), m.id);
+                                    batch_ids_colliding.insert(m.id.as_str(), index);
+                                } else {
+                                    batch_ids.insert(hash, index);
+                                }
                             }
                             r
                         }
@@ -373,13 +428,10 @@ impl Ledger {
         if !new_records.is_empty() {
             self.seq = seq;
         }
-        touched.sort_unstable();
-        touched.dedup();
         Ok(Receipt {
             seq: self.seq,
             new_records,
             duplicates,
-            touched_keys: touched,
         })
     }
 
@@ -589,16 +641,15 @@ impl Ledger {
     fn apply_movement(
         &mut self,
         m: &Movement,
+        hash: u64,
         index: usize,
         seq: u64,
         originals: &Originals,
         undo: &mut Vec<Undo>,
-        touched: &mut Vec<KeyIdx>,
         effects: &mut Effects,
     ) -> Result<Declared, (&'static str, Violation)> {
         // Idempotency: a known id is either this very record again, or a conflict.
-        let hash = id_hash(&m.id);
-        let known = self.ids.contains_key(&hash);
+        let known = self.id_batch(hash).is_some();
         if known {
             if let Some(orig) = originals.movements.get(&m.id) {
                 return match orig.first_differing_field(m) {
@@ -769,8 +820,6 @@ impl Ledger {
             delta: qty,
             added,
         });
-        touched.push(from_key);
-        touched.push(to_key);
 
         if let Some(serials) = &m.serials {
             for sn in serials {
@@ -1000,6 +1049,13 @@ impl Ledger {
             }
         }
         best.map(|(_, i)| self.floors[i].min_qty)
+    }
+}
+
+fn movement_id(r: &Record) -> &str {
+    match r {
+        Record::Movement(m) => &m.id,
+        _ => "",
     }
 }
 

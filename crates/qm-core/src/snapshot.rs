@@ -10,8 +10,6 @@
 
 use std::fmt;
 
-use hashbrown::HashMap;
-
 use crate::ledger::{Key, Ledger, Names, Serial, SerialMove};
 use crate::timeline::Timeline;
 use crate::{Floor, Holder, HolderKind, Item, Money, Org, OrgKind, Tracking};
@@ -245,7 +243,11 @@ impl Ledger {
                 w.u(m.to as u64);
             }
         }
-        let mut ids: Vec<(u64, u64)> = self.ids.iter().map(|(&h, &s)| (h, s)).collect();
+        let mut recent: Vec<(u64, u64)> = self.ids.iter().map(|(&h, &s)| (h, s)).collect();
+        recent.sort_unstable();
+        let mut ids = Vec::with_capacity(self.ids_base.len() + recent.len());
+        ids.extend_from_slice(&self.ids_base);
+        ids.extend_from_slice(&recent);
         ids.sort_unstable();
         w.u(ids.len() as u64);
         let mut prev = 0u64;
@@ -443,12 +445,15 @@ impl Ledger {
             });
         }
         let n = r.len()?;
-        l.ids = HashMap::with_capacity_and_hasher(n, Default::default());
+        l.ids_base = Vec::with_capacity(n);
         let mut prev = 0u64;
-        for _ in 0..n {
+        for i in 0..n {
             let h = prev.wrapping_add(r.u()?);
+            if i > 0 && h <= prev {
+                return r.err("ids out of order");
+            }
             let s = r.u()?;
-            l.ids.insert(h, s);
+            l.ids_base.push((h, s));
             prev = h;
         }
         let n = r.len()?;

@@ -1,1 +1,729 @@
 //! The embedded backend: one local SQLite file, zero set-up.
+//!
+//! [`SqliteStore`] implements [`qm_store::Store`] over one SQLite database file. The schema
+//! is in `schema.rs`: `meta` (schema version, and the batch the balances base is as of),
+//! `journal` (the hash-chained batches, guarded by append-only triggers), `anchor` (the head,
+//! kept apart from the journal), `snapshot` (one row) and `balances_base` (the balances as of
+//! the snapshot), and for analysts the views `movements`, `records` and `balances` (the base
+//! plus the journal's movements after it), so plain SQL tools see current data without
+//! knowing the encoding.
+//!
+//! Speed: an append writes one journal row (the batch's lines as one text value) and nothing
+//! else, so its cost is the body's pages and one fsync. Balances are not written per batch:
+//! measured, a balances table upserted with every batch (15,000 rows per 10,000 movements)
+//! capped durable ingest at 0.1-0.5 million movements/s, because every B-tree page a row
+//! touches is written again to the WAL; see the `append_bench` example, whose `--layouts`
+//! mode keeps that comparison.
+//!
+//! Durability: the file runs in WAL mode with `synchronous=FULL`, so a batch is on stable
+//! storage when [`Store::commit_append`] returns (one fsync of the write-ahead log per commit;
+//! the database file itself is written and synced later, at checkpoints). A rollback journal
+//! with `synchronous=FULL` would be as durable but needs at least two fsyncs per commit and
+//! writes every changed page twice, and it blocks readers while a writer commits. The WAL
+//! file must live on a local file system (SQLite's WAL needs shared memory between
+//! processes): network file systems are not supported.
+//!
+//! Writers in several processes are serialised by SQLite's write lock: `begin_append` runs
+//! `BEGIN IMMEDIATE` (waiting up to [`SqliteOptions::busy_timeout`]) and reads the head inside
+//! that transaction; readers never wait for writers.
+//!
+//! When the last connection to the file closes, SQLite checkpoints the WAL into the database
+//! and deletes it, so at rest the ledger is one file that can be copied or mailed.
+
+mod schema;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use qm_store::{BalanceRow, Hash, Head, Result, Snapshot, Store, StoreError, StoredBatch};
+use rusqlite::{params, Connection, DatabaseName, OpenFlags, OptionalExtension};
+
+use schema::sql_error;
+pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+
+/// Tuning of one connection. The defaults are what `qm` uses; the benchmark varies them.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// How long `begin_append` (and opening) waits for the write lock held by another writer
+    /// before failing. Up to eight processes may append to one file at once, and one large
+    /// batch takes a fraction of a second, so the wait can be long.
+    pub busy_timeout: Duration,
+    /// Page size in bytes for a newly created file (ignored for an existing file): a power of
+    /// two from 512 to 65536.
+    pub page_size: u32,
+    /// Page cache per connection, in KiB. Big enough to hold the pages of a few batches and
+    /// the upper levels of every B-tree.
+    pub cache_size_kib: u32,
+    /// The WAL is checkpointed into the database when it grows past this many pages. Larger
+    /// means fewer (but longer) checkpoints and fewer writes of pages changed again soon.
+    pub wal_autocheckpoint_pages: u32,
+    /// After a checkpoint, the WAL file is truncated to at most this size, so one huge
+    /// transaction (a snapshot) does not leave a huge WAL behind.
+    pub journal_size_limit_bytes: u64,
+    /// How much of the database file SQLite may read through a memory map (0 = none). Off by
+    /// default: it made catching up on the journal only about 10% faster, and with it an I/O
+    /// error while reading kills the process (SIGBUS) instead of returning an error.
+    pub mmap_size_bytes: u64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            busy_timeout: Duration::from_secs(60),
+            page_size: 4096,
+            cache_size_kib: 128 * 1024,
+            wal_autocheckpoint_pages: 16_384,
+            journal_size_limit_bytes: 64 << 20,
+            mmap_size_bytes: 0,
+        }
+    }
+}
+
+/// How long the phases of the last successful [`Store::commit_append`] took, for benchmarks
+/// and slow-commit diagnostics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitProfile {
+    /// Inserting the journal row (the body is copied into the WAL's pages) and moving the
+    /// anchor.
+    pub journal_insert: Duration,
+    /// `COMMIT`: writing the WAL frames, the fsync, and any automatic checkpoint.
+    pub commit: Duration,
+}
+
+/// The embedded store: one SQLite file.
+pub struct SqliteStore {
+    /// The one connection of this handle. Its SQLite locks are what serialise writers across
+    /// processes; its prepared-statement cache keeps the hot statements compiled.
+    conn: Connection,
+    /// The file, for [`SqliteStore::path`] and messages.
+    path: PathBuf,
+    /// The head read by `begin_append` while this handle holds the write transaction; `None`
+    /// when no append is open. `commit_append` checks the batch against it.
+    append: Option<Head>,
+    /// Phase timings of the last successful commit.
+    last_commit: Option<CommitProfile>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("append", &self.append)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Statement cache size: the handful of statements this store uses, with room to spare.
+const STATEMENT_CACHE_CAPACITY: usize = 32;
+
+impl SqliteStore {
+    /// Opens the ledger in `path`, creating the file and its schema if missing, with the
+    /// default options.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, &SqliteOptions::default())
+    }
+
+    /// Opens the ledger in `path` with the given tuning.
+    pub fn open_with(path: &Path, options: &SqliteOptions) -> Result<SqliteStore> {
+        let doing = |what: &str| format!("opening {}: {what}", path.display());
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(|e| sql_error(&doing("open"), e))?;
+        conn.busy_timeout(options.busy_timeout)
+            .map_err(|e| sql_error(&doing("busy_timeout"), e))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+        // page_size only takes effect while the file is still empty, so it goes first.
+        conn.pragma_update(None, "page_size", options.page_size)
+            .map_err(|e| sql_error(&doing("page_size"), e))?;
+        set_wal_mode(&conn, options.busy_timeout, &doing("journal_mode"))?;
+        let cache_size = -i64::from(options.cache_size_kib);
+        for (pragma, value) in [
+            ("synchronous", "FULL".to_string()),
+            ("cache_size", cache_size.to_string()),
+            ("temp_store", "MEMORY".to_string()),
+            (
+                "wal_autocheckpoint",
+                options.wal_autocheckpoint_pages.to_string(),
+            ),
+            (
+                "journal_size_limit",
+                options.journal_size_limit_bytes.to_string(),
+            ),
+            ("mmap_size", options.mmap_size_bytes.to_string()),
+        ] {
+            // Some pragmas answer with their new value; run them as queries and ignore it.
+            conn.query_row(&format!("PRAGMA {pragma} = {value}"), [], |_| Ok(()))
+                .optional()
+                .map_err(|e| sql_error(&doing(pragma), e))?;
+        }
+        let synchronous: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .map_err(|e| sql_error(&doing("synchronous"), e))?;
+        assert_eq!(
+            synchronous, 2,
+            "synchronous must be FULL for durable commits"
+        );
+        schema::ensure_schema(&mut conn)?;
+        Ok(SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+            append: None,
+            last_commit: None,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs SQLite's `PRAGMA quick_check` (page structure, not the hash chain: that is
+    /// `qm verify`). Fails with [`StoreError::Format`] listing the problems found.
+    pub fn integrity_check(&mut self) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA quick_check")
+            .map_err(|e| sql_error("quick_check", e))?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| sql_error("quick_check", e))?;
+        if problems == ["ok"] {
+            Ok(())
+        } else {
+            Err(StoreError::Format(format!(
+                "{} failed its integrity check: {}",
+                self.path.display(),
+                problems.join("; ")
+            )))
+        }
+    }
+
+    /// Copies the whole write-ahead log into the database file and truncates the log. SQLite
+    /// also does this by itself (as the log grows, and when the last connection closes).
+    pub fn checkpoint(&mut self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(|e| sql_error("checkpoint", e))
+            .and_then(|busy| match busy {
+                0 => Ok(()),
+                _ => Err(StoreError::Backend(
+                    "sqlite: checkpoint: another connection is reading or writing".into(),
+                )),
+            })
+    }
+
+    /// Phase timings of the last successful `commit_append` of this handle.
+    pub fn last_commit_profile(&self) -> Option<CommitProfile> {
+        self.last_commit
+    }
+
+    /// The underlying connection, for read-only queries (tests, reports over the views).
+    /// Writing through it bypasses the store's checks.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn read_head(&self) -> Result<Head> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
+            .map_err(|e| sql_error("reading the head", e))?;
+        let row = stmt
+            .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .optional()
+            .map_err(|e| sql_error("reading the head", e))?;
+        match row {
+            None => Ok(Head::default()),
+            Some((seq, hash)) => Ok(Head {
+                seq: seq_from_sql(seq)?,
+                hash: hash_from_sql("hash", &hash)?,
+            }),
+        }
+    }
+
+    /// Rolls back the open transaction, if any. Used on every failure path, so that a failed
+    /// append never keeps the write lock.
+    fn rollback(&mut self) {
+        self.append = None;
+        if !self.conn.is_autocommit() {
+            // If even the rollback fails the connection is unusable; SQLite rolls back when
+            // it closes, and the caller already has the error that got us here.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
+    /// Writes the journal row (and, by trigger, the anchor) inside the open transaction.
+    fn write_batch(&mut self, batch: &StoredBatch) -> Result<()> {
+        let seq = seq_to_sql(batch.seq)?;
+        let records = i64::try_from(batch.records).map_err(|_| {
+            StoreError::Format(format!(
+                "batch {}: record count {} too large",
+                batch.seq, batch.records
+            ))
+        })?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO journal (seq, recorded_at, recorded_by, records, body, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    seq,
+                    batch.recorded_at,
+                    batch.recorded_by,
+                    records,
+                    batch.body,
+                    &batch.prev_hash.0[..],
+                    &batch.hash.0[..],
+                ])
+            })
+            .map_err(|e| sql_error(&format!("inserting batch {}", batch.seq), e))?;
+        Ok(())
+    }
+
+    /// Replaces the balances base with `balances`, as of batch `seq`, inside the open
+    /// transaction.
+    fn write_balances_base(&mut self, seq: u64, balances: &[BalanceRow]) -> Result<()> {
+        let doing = |e| sql_error("replacing the balances base", e);
+        // Without a WHERE clause SQLite drops the table's pages at once (the truncate
+        // optimisation); they are reused by the inserts below.
+        self.conn
+            .execute("DELETE FROM balances_base", [])
+            .map_err(doing)?;
+        // In key order every insert appends to the last leaf of the B-tree.
+        let mut rows: Vec<&BalanceRow> = balances.iter().filter(|r| r.qty != 0).collect();
+        rows.sort_unstable_by(|a, b| {
+            (&a.holder, &a.item, &a.lot).cmp(&(&b.holder, &b.item, &b.lot))
+        });
+        let mut insert = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO balances_base (holder, item, lot, qty) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(doing)?;
+        for r in rows {
+            insert
+                .execute(params![r.holder, r.item, r.lot, r.qty])
+                .map_err(|e| {
+                    sql_error(
+                        &format!(
+                            "writing the base balance of ({}, {}, {:?})",
+                            r.holder, r.item, r.lot
+                        ),
+                        e,
+                    )
+                })?;
+        }
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('balances_base_seq', ?1)",
+                [seq_to_sql(seq)?],
+            )
+            .map_err(doing)?;
+        Ok(())
+    }
+}
+
+/// Switches the file to WAL mode (a no-op when it already is: the mode is stored in the
+/// file). Two processes creating the same file at once can make this fail with SQLITE_BUSY
+/// without waiting, so it retries until `timeout`.
+fn set_wal_mode(conn: &Connection, timeout: Duration, doing: &str) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(StoreError::Backend(format!(
+                    "sqlite: {doing}: the file system does not support WAL mode (journal_mode is {mode})"
+                )))
+            }
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && started.elapsed() < timeout =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(sql_error(doing, e)),
+        }
+    }
+}
+
+fn seq_to_sql(seq: u64) -> Result<i64> {
+    i64::try_from(seq)
+        .map_err(|_| StoreError::Format(format!("batch number {seq} too large for SQLite")))
+}
+
+fn seq_from_sql(seq: i64) -> Result<u64> {
+    u64::try_from(seq)
+        .map_err(|_| StoreError::Format(format!("journal row with negative seq {seq}")))
+}
+
+fn hash_from_sql(column: &str, bytes: &[u8]) -> Result<Hash> {
+    Hash::from_slice(bytes).ok_or_else(|| {
+        StoreError::Format(format!(
+            "{column} is {} bytes long, expected 32",
+            bytes.len()
+        ))
+    })
+}
+
+/// Reads a 32-byte hash column without copying it out of SQLite first.
+fn hash_column(row: &rusqlite::Row<'_>, index: usize, column: &str) -> Result<Hash> {
+    let value = row
+        .get_ref(index)
+        .map_err(|e| sql_error("reading a journal row", e))?;
+    let bytes = value
+        .as_blob()
+        .map_err(|e| StoreError::Format(format!("{column} is not a blob: {e}")))?;
+    hash_from_sql(column, bytes)
+}
+
+/// The columns [`batch_from_row`] reads, in its order.
+const BATCH_COLUMNS: &str = "seq, recorded_at, recorded_by, records, body, prev_hash, hash";
+
+fn batch_from_row(row: &rusqlite::Row<'_>) -> Result<StoredBatch> {
+    let read = |e| sql_error("reading a journal row", e);
+    let seq = seq_from_sql(row.get(0).map_err(read)?)?;
+    let records: i64 = row.get(3).map_err(read)?;
+    let in_batch = |e: StoreError| match e {
+        StoreError::Format(m) => StoreError::Format(format!("journal batch {seq}: {m}")),
+        e => e,
+    };
+    Ok(StoredBatch {
+        seq,
+        recorded_at: row.get(1).map_err(read)?,
+        recorded_by: row.get(2).map_err(read)?,
+        records: u64::try_from(records).map_err(|_| {
+            StoreError::Format(format!("journal batch {seq}: negative record count"))
+        })?,
+        body: row.get(4).map_err(read)?,
+        prev_hash: hash_column(row, 5, "prev_hash").map_err(in_batch)?,
+        hash: hash_column(row, 6, "hash").map_err(in_batch)?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn head(&mut self) -> Result<Head> {
+        self.read_head()
+    }
+
+    fn read_batches(
+        &mut self,
+        after: u64,
+        f: &mut dyn FnMut(StoredBatch) -> Result<()>,
+    ) -> Result<()> {
+        // Seqs are at most i64::MAX, so there is nothing after a larger `after`.
+        let Ok(after) = i64::try_from(after) else {
+            return Ok(());
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {BATCH_COLUMNS} FROM journal WHERE seq > ?1 ORDER BY seq"
+            ))
+            .map_err(|e| sql_error("reading the journal", e))?;
+        // One row at a time: history is never all in memory. Outside an append, the statement
+        // reads one consistent snapshot of the file (its own read transaction).
+        let mut rows = stmt
+            .query([after])
+            .map_err(|e| sql_error("reading the journal", e))?;
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| sql_error("reading the journal", e))?
+        {
+            f(batch_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    fn read_batch(&mut self, seq: u64) -> Result<Option<StoredBatch>> {
+        let Ok(seq) = i64::try_from(seq) else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {BATCH_COLUMNS} FROM journal WHERE seq = ?1"
+            ))
+            .map_err(|e| sql_error("reading the journal", e))?;
+        let mut rows = stmt
+            .query([seq])
+            .map_err(|e| sql_error("reading the journal", e))?;
+        match rows
+            .next()
+            .map_err(|e| sql_error("reading the journal", e))?
+        {
+            Some(row) => batch_from_row(row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn begin_append(&mut self) -> Result<Head> {
+        if self.append.is_some() {
+            return Err(StoreError::Backend(
+                "sqlite: begin_append called while an append is open".into(),
+            ));
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseBusy) => StoreError::Backend(format!(
+                "sqlite: {}: another writer held the write lock for longer than the busy timeout",
+                self.path.display()
+            )),
+                _ => sql_error("taking the write lock", e),
+            })?;
+        match self.read_head() {
+            Ok(head) => {
+                self.append = Some(head);
+                Ok(head)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn commit_append(&mut self, batch: &StoredBatch) -> Result<()> {
+        let Some(head) = self.append else {
+            return Err(StoreError::Backend(
+                "sqlite: commit_append without begin_append".into(),
+            ));
+        };
+        if batch.seq != head.seq + 1 || batch.prev_hash != head.hash {
+            self.rollback();
+            return Err(StoreError::Conflict {
+                expected: batch.seq.saturating_sub(1),
+                actual: head.seq,
+            });
+        }
+        debug_assert_eq!(
+            batch.expected_hash(),
+            batch.hash,
+            "batch {} is sealed with its hash",
+            batch.seq
+        );
+        let writing = Instant::now();
+        if let Err(e) = self.write_batch(batch) {
+            self.rollback();
+            return Err(e);
+        }
+        let committing = Instant::now();
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            self.rollback();
+            return Err(sql_error(&format!("committing batch {}", batch.seq), e));
+        }
+        self.append = None;
+        self.last_commit = Some(CommitProfile {
+            journal_insert: committing - writing,
+            commit: committing.elapsed(),
+        });
+        Ok(())
+    }
+
+    fn abort_append(&mut self) -> Result<()> {
+        if self.append.is_none() {
+            return Err(StoreError::Backend(
+                "sqlite: abort_append without begin_append".into(),
+            ));
+        }
+        self.append = None;
+        self.conn
+            .execute_batch("ROLLBACK")
+            .map_err(|e| sql_error("rolling back", e))
+    }
+
+    fn load_snapshot(&mut self) -> Result<Option<Snapshot>> {
+        // The row and its blob must come from the same version of the file.
+        let own_transaction = self.conn.is_autocommit();
+        if own_transaction {
+            self.conn
+                .execute_batch("BEGIN")
+                .map_err(|e| sql_error("reading the snapshot", e))?;
+        }
+        let loaded = self.read_snapshot();
+        if own_transaction {
+            // A read transaction: ending it cannot lose anything.
+            let _ = self.conn.execute_batch("COMMIT");
+        }
+        loaded
+    }
+
+    fn save_snapshot(&mut self, snapshot: &Snapshot, balances: &[BalanceRow]) -> Result<()> {
+        if self.append.is_some() {
+            return Err(StoreError::Backend(
+                "sqlite: save_snapshot called while an append is open".into(),
+            ));
+        }
+        let max = self
+            .conn
+            .limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH);
+        if snapshot.bytes.len() > max as usize {
+            return Err(StoreError::Backend(format!(
+                "sqlite: a snapshot of {} bytes is larger than SQLite's limit of {max} bytes per value",
+                snapshot.bytes.len()
+            )));
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| sql_error("saving the snapshot", e))?;
+        let written = self
+            .write_snapshot(snapshot)
+            .and_then(|()| self.write_balances_base(snapshot.seq, balances));
+        match written {
+            Ok(()) => self.conn.execute_batch("COMMIT").map_err(|e| {
+                let e = sql_error("committing the snapshot", e);
+                self.rollback();
+                e
+            }),
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn anchor(&mut self) -> Result<Head> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT seq, hash FROM anchor WHERE id = 1")
+            .and_then(|mut stmt| {
+                stmt.query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                    .optional()
+            })
+            .map_err(|e| sql_error("reading the anchor", e))?;
+        match row {
+            None => Ok(Head::default()),
+            Some((seq, hash)) => Ok(Head {
+                seq: seq_from_sql(seq)?,
+                hash: hash_from_sql("anchor hash", &hash)?,
+            }),
+        }
+    }
+
+    fn read_balances(&mut self) -> Result<Vec<BalanceRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT holder, item, lot, qty FROM balances ORDER BY holder, item, lot",
+            )
+            .map_err(|e| sql_error("reading balances", e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(BalanceRow {
+                    holder: r.get(0)?,
+                    item: r.get(1)?,
+                    lot: r.get(2)?,
+                    qty: r.get(3)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| sql_error("reading balances", e))?;
+        Ok(rows)
+    }
+}
+
+/// The snapshot row has id 1; its bytes are read and written with incremental blob I/O, so a
+/// snapshot of hundreds of MB is never copied into SQLite's memory as one value.
+const SNAPSHOT_ROWID: i64 = 1;
+
+/// Blob I/O moves snapshots in pieces of this size.
+const SNAPSHOT_CHUNK_BYTES: usize = 4 << 20;
+
+impl SqliteStore {
+    fn read_snapshot(&mut self) -> Result<Option<Snapshot>> {
+        let doing = |e| sql_error("reading the snapshot", e);
+        let row = self
+            .conn
+            .query_row(
+                "SELECT seq, head_hash, checksum, length(bytes) FROM snapshot WHERE id = ?1",
+                [SNAPSHOT_ROWID],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(doing)?;
+        let Some((seq, head_hash, checksum, len)) = row else {
+            return Ok(None);
+        };
+        let in_snapshot = |e: StoreError| match e {
+            StoreError::Format(m) => StoreError::Format(format!("snapshot: {m}")),
+            e => e,
+        };
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        let mut blob = self
+            .conn
+            .blob_open(
+                DatabaseName::Main,
+                "snapshot",
+                "bytes",
+                SNAPSHOT_ROWID,
+                true,
+            )
+            .map_err(doing)?;
+        blob.read_to_end(&mut bytes)
+            .map_err(|e| StoreError::Backend(format!("sqlite: reading the snapshot: {e}")))?;
+        assert_eq!(
+            bytes.len() as i64,
+            len,
+            "snapshot blob reads back at its stored length"
+        );
+        Ok(Some(Snapshot {
+            seq: seq_from_sql(seq).map_err(in_snapshot)?,
+            head_hash: hash_from_sql("head_hash", &head_hash).map_err(in_snapshot)?,
+            checksum: hash_from_sql("checksum", &checksum).map_err(in_snapshot)?,
+            bytes,
+        }))
+    }
+
+    fn write_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
+        let doing = |e| sql_error("saving the snapshot", e);
+        self.conn
+            .execute(
+                "INSERT INTO snapshot (id, seq, head_hash, checksum, bytes) \
+                 VALUES (?1, ?2, ?3, ?4, zeroblob(?5)) \
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, head_hash = excluded.head_hash, \
+                 checksum = excluded.checksum, bytes = excluded.bytes",
+                params![
+                    SNAPSHOT_ROWID,
+                    seq_to_sql(snapshot.seq)?,
+                    &snapshot.head_hash.0[..],
+                    &snapshot.checksum.0[..],
+                    snapshot.bytes.len() as i64,
+                ],
+            )
+            .map_err(doing)?;
+        let mut blob = self
+            .conn
+            .blob_open(
+                DatabaseName::Main,
+                "snapshot",
+                "bytes",
+                SNAPSHOT_ROWID,
+                false,
+            )
+            .map_err(doing)?;
+        for chunk in snapshot.bytes.chunks(SNAPSHOT_CHUNK_BYTES) {
+            blob.write_all(chunk)
+                .map_err(|e| StoreError::Backend(format!("sqlite: saving the snapshot: {e}")))?;
+        }
+        Ok(())
+    }
+}

@@ -5,19 +5,29 @@
 //! The end-to-end ledger behaviour (rules, balances, export) is checked on every backend by
 //! `qm-app`'s conformance tests, which drive the whole facade over each backend.
 
-use crate::{BalanceRow, Head, Snapshot, StoreError, StoredBatch, Store, TableChanges};
+use crate::{BalanceRow, Head, Snapshot, Store, StoreError, StoredBatch};
+
+/// Opens (or re-opens) one database.
+pub type Opener = dyn FnMut() -> Box<dyn Store>;
+
+/// One check of the suite.
+type Check = fn(&mut Opener);
 
 /// Runs every check against fresh databases made by `fresh`, which returns an opener for a
 /// new, empty database.
-pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn FnMut() -> Box<dyn Store>>) {
-    let checks: [(&str, fn(&mut dyn FnMut() -> Box<dyn Store>)); 7] = [
+pub fn run_all(fresh: &mut dyn FnMut() -> Box<Opener>) {
+    let checks: [(&str, Check); 8] = [
         ("empty_journal", empty_journal),
         ("append_then_read", append_then_read),
         ("append_must_follow_head", append_must_follow_head),
         ("abort_writes_nothing", abort_writes_nothing),
         ("reopen_keeps_everything", reopen_keeps_everything),
         ("snapshots_replace", snapshots_replace),
-        ("balances_table_upserts", balances_table_upserts),
+        (
+            "balances_base_plus_journal_tail",
+            balances_base_plus_journal_tail,
+        ),
+        ("anchor_follows_commits", anchor_follows_commits),
     ];
     for (name, check) in checks {
         eprintln!("conformance: {name}");
@@ -28,14 +38,29 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn FnMut() -> Box<dyn Store>>) {
 
 fn batch(prev: Head, body: &str) -> StoredBatch {
     let records = body.lines().count() as u64;
-    StoredBatch::seal(prev, 1_700_000_000_000_000_000 + prev.seq as i64, "tester".into(), body.into(), records)
+    StoredBatch::seal(
+        prev,
+        1_700_000_000_000_000_000 + prev.seq as i64,
+        "tester".into(),
+        body.into(),
+        records,
+    )
 }
 
-fn append(store: &mut dyn Store, body: &str, tables: &TableChanges) -> StoredBatch {
+fn append(store: &mut dyn Store, body: &str) -> StoredBatch {
     let head = store.begin_append().expect("begin_append");
     let b = batch(head, body);
-    store.commit_append(&b, tables).expect("commit_append");
+    store.commit_append(&b).expect("commit_append");
     b
+}
+
+fn snapshot_at(b: &StoredBatch, bytes: &[u8]) -> Snapshot {
+    Snapshot {
+        seq: b.seq,
+        head_hash: b.hash,
+        checksum: crate::snapshot_checksum(b.seq, b.hash, bytes),
+        bytes: bytes.to_vec(),
+    }
 }
 
 fn all_batches(store: &mut dyn Store, after: u64) -> Vec<StoredBatch> {
@@ -49,46 +74,69 @@ fn all_batches(store: &mut dyn Store, after: u64) -> Vec<StoredBatch> {
     out
 }
 
-fn empty_journal(open: &mut dyn FnMut() -> Box<dyn Store>) {
+fn empty_journal(open: &mut Opener) {
     let mut s = open();
-    assert_eq!(s.head().unwrap(), Head { seq: 0, hash: crate::Hash::ZERO });
+    assert_eq!(
+        s.head().unwrap(),
+        Head {
+            seq: 0,
+            hash: crate::Hash::ZERO
+        }
+    );
     assert!(all_batches(&mut *s, 0).is_empty());
     assert!(s.read_batch(1).unwrap().is_none());
     assert!(s.load_snapshot().unwrap().is_none());
     assert!(s.read_balances().unwrap().is_empty());
 }
 
-fn append_then_read(open: &mut dyn FnMut() -> Box<dyn Store>) {
+fn append_then_read(open: &mut Opener) {
     let mut s = open();
-    let b1 = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n", &TableChanges::default());
-    let b2 = append(&mut *s, "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B \\u00e9\"}\n{\"type\":\"org\",\"id\":\"c\",\"name\":\"C\"}\n", &TableChanges::default());
+    let b1 = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+    let b2 = append(&mut *s, "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B \\u00e9\"}\n{\"type\":\"org\",\"id\":\"c\",\"name\":\"C\"}\n");
     assert_eq!(b2.prev_hash, b1.hash);
-    assert_eq!(s.head().unwrap(), Head { seq: 2, hash: b2.hash });
+    assert_eq!(
+        s.head().unwrap(),
+        Head {
+            seq: 2,
+            hash: b2.hash
+        }
+    );
     assert_eq!(all_batches(&mut *s, 0), vec![b1.clone(), b2.clone()]);
     assert_eq!(all_batches(&mut *s, 1), vec![b2.clone()]);
     assert_eq!(s.read_batch(1).unwrap(), Some(b1.clone()));
     for b in all_batches(&mut *s, 0) {
-        assert_eq!(b.expected_hash(), b.hash, "stored batch {} reads back with its hash", b.seq);
+        assert_eq!(
+            b.expected_hash(),
+            b.hash,
+            "stored batch {} reads back with its hash",
+            b.seq
+        );
     }
 }
 
-fn append_must_follow_head(open: &mut dyn FnMut() -> Box<dyn Store>) {
+fn append_must_follow_head(open: &mut Opener) {
     let mut s = open();
-    append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n", &TableChanges::default());
+    append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
     let head = s.begin_append().unwrap();
     assert_eq!(head.seq, 1);
-    let stale = batch(Head::default(), "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B\"}\n");
-    match s.commit_append(&stale, &TableChanges::default()) {
-        Err(StoreError::Conflict { expected: 0, actual: 1 }) => {}
+    let stale = batch(
+        Head::default(),
+        "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B\"}\n",
+    );
+    match s.commit_append(&stale) {
+        Err(StoreError::Conflict {
+            expected: 0,
+            actual: 1,
+        }) => {}
         other => panic!("a batch that does not follow the head must conflict, got {other:?}"),
     }
     // The failed commit released the lock and wrote nothing.
     assert_eq!(s.head().unwrap().seq, 1);
-    append(&mut *s, "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B\"}\n", &TableChanges::default());
+    append(&mut *s, "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B\"}\n");
     assert_eq!(s.head().unwrap().seq, 2);
 }
 
-fn abort_writes_nothing(open: &mut dyn FnMut() -> Box<dyn Store>) {
+fn abort_writes_nothing(open: &mut Opener) {
     let mut s = open();
     let head = s.begin_append().unwrap();
     assert_eq!(head.seq, 0);
@@ -96,54 +144,132 @@ fn abort_writes_nothing(open: &mut dyn FnMut() -> Box<dyn Store>) {
     assert_eq!(s.head().unwrap().seq, 0);
     // A second handle can take the lock after the abort.
     let mut t = open();
-    append(&mut *t, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n", &TableChanges::default());
-    assert_eq!(s.head().unwrap().seq, 1, "a second handle sees what the first wrote");
+    append(&mut *t, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+    assert_eq!(
+        s.head().unwrap().seq,
+        1,
+        "a second handle sees what the first wrote"
+    );
 }
 
-fn reopen_keeps_everything(open: &mut dyn FnMut() -> Box<dyn Store>) {
-    let tables = TableChanges {
-        balances: vec![BalanceRow { holder: "h".into(), item: "i".into(), lot: "".into(), qty: 5 }],
-    };
+fn reopen_keeps_everything(open: &mut Opener) {
+    let rows = vec![BalanceRow {
+        holder: "h".into(),
+        item: "i".into(),
+        lot: "".into(),
+        qty: 5,
+    }];
     let written = {
         let mut s = open();
-        let b = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n", &tables);
-        s.save_snapshot(&Snapshot {
-            seq: 1,
-            head_hash: b.hash,
-            checksum: crate::snapshot_checksum(1, b.hash, b"state"),
-            bytes: b"state".to_vec(),
-        })
-        .unwrap();
+        let b = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+        s.save_snapshot(&snapshot_at(&b, b"state"), &rows).unwrap();
         b
     };
     let mut s = open();
     assert_eq!(all_batches(&mut *s, 0), vec![written.clone()]);
-    let snap = s.load_snapshot().unwrap().expect("snapshot survives reopen");
+    let snap = s
+        .load_snapshot()
+        .unwrap()
+        .expect("snapshot survives reopen");
     assert_eq!(snap.seq, 1);
     assert_eq!(snap.head_hash, written.hash);
     assert_eq!(snap.bytes, b"state");
-    assert_eq!(s.read_balances().unwrap(), tables.balances);
+    assert_eq!(s.read_balances().unwrap(), rows);
 }
 
-fn snapshots_replace(open: &mut dyn FnMut() -> Box<dyn Store>) {
+fn snapshots_replace(open: &mut Opener) {
     let mut s = open();
-    for (seq, bytes) in [(1u64, b"one".to_vec()), (2, b"two, longer".to_vec())] {
-        let h = crate::Hash([seq as u8; 32]);
-        s.save_snapshot(&Snapshot { seq, head_hash: h, checksum: crate::snapshot_checksum(seq, h, &bytes), bytes })
-            .unwrap();
-    }
+    let b1 = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+    s.save_snapshot(&snapshot_at(&b1, b"one"), &[]).unwrap();
+    let b2 = append(&mut *s, "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B\"}\n");
+    s.save_snapshot(&snapshot_at(&b2, b"two, longer"), &[])
+        .unwrap();
     let snap = s.load_snapshot().unwrap().unwrap();
     assert_eq!((snap.seq, snap.bytes.as_slice()), (2, &b"two, longer"[..]));
-    assert_eq!(snap.checksum, crate::snapshot_checksum(2, snap.head_hash, &snap.bytes));
+    assert_eq!(
+        snap.checksum,
+        crate::snapshot_checksum(2, snap.head_hash, &snap.bytes)
+    );
 }
 
-fn balances_table_upserts(open: &mut dyn FnMut() -> Box<dyn Store>) {
+fn mv(id: &str, qty: u64, from: &str, to: &str, lot: Option<&str>) -> String {
+    let lot = lot.map(|l| format!(",\"lot\":\"{l}\"")).unwrap_or_default();
+    format!("{{\"type\":\"movement\",\"id\":\"{id}\",\"time\":\"2025-01-01T00:00:00Z\",\"item\":\"i\",\"qty\":{qty},\"from\":\"{from}\",\"to\":\"{to}\"{lot}}}\n")
+}
+
+fn balances_base_plus_journal_tail(open: &mut Opener) {
     let mut s = open();
-    let row = |holder: &str, lot: &str, qty| BalanceRow { holder: holder.into(), item: "i".into(), lot: lot.into(), qty };
-    append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n", &TableChanges { balances: vec![row("h1", "", 5), row("h2", "L1", 7)] });
-    append(&mut *s, "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B\"}\n", &TableChanges { balances: vec![row("h1", "", 0), row("h2", "L1", 9), row("h3", "", -2)] });
-    let mut got = s.read_balances().unwrap();
-    got.sort_by(|a, b| (&a.holder, &a.lot).cmp(&(&b.holder, &b.lot)));
-    // A balance that returns to zero is removed from the table.
-    assert_eq!(got, vec![row("h2", "L1", 9), row("h3", "", -2)]);
+    let row = |holder: &str, lot: &str, qty| BalanceRow {
+        holder: holder.into(),
+        item: "i".into(),
+        lot: lot.into(),
+        qty,
+    };
+    let sorted = |mut v: Vec<BalanceRow>| {
+        v.sort_by(|a, b| (&a.holder, &a.lot).cmp(&(&b.holder, &b.lot)));
+        v
+    };
+    // Before any snapshot, the balances come from the whole journal.
+    let b1 = append(
+        &mut *s,
+        &(mv("m1", 5, "src", "h1", None) + &mv("m2", 7, "src", "h2", Some("L1"))),
+    );
+    assert_eq!(
+        sorted(s.read_balances().unwrap()),
+        vec![
+            row("h1", "", 5),
+            row("h2", "L1", 7),
+            row("src", "", -5),
+            row("src", "L1", -7)
+        ]
+    );
+    // A base at batch 1, then batches after it.
+    s.save_snapshot(
+        &snapshot_at(&b1, b"s1"),
+        &[
+            row("h1", "", 5),
+            row("h2", "L1", 7),
+            row("src", "", -5),
+            row("src", "L1", -7),
+        ],
+    )
+    .unwrap();
+    append(
+        &mut *s,
+        &(mv("m3", 5, "h1", "h3", None) + &mv("m4", 2, "src", "h2", Some("L1"))),
+    );
+    assert_eq!(
+        sorted(s.read_balances().unwrap()),
+        // A balance back at zero is not listed.
+        vec![
+            row("h2", "L1", 9),
+            row("h3", "", 5),
+            row("src", "", -5),
+            row("src", "L1", -9)
+        ]
+    );
+}
+
+fn anchor_follows_commits(open: &mut Opener) {
+    let mut s = open();
+    assert_eq!(s.anchor().unwrap(), Head::default());
+    let b1 = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+    assert_eq!(
+        s.anchor().unwrap(),
+        Head {
+            seq: 1,
+            hash: b1.hash
+        }
+    );
+    s.begin_append().unwrap();
+    s.abort_append().unwrap();
+    let mut t = open();
+    assert_eq!(
+        t.anchor().unwrap(),
+        Head {
+            seq: 1,
+            hash: b1.hash
+        },
+        "the anchor survives reopening"
+    );
 }

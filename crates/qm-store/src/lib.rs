@@ -72,7 +72,15 @@ impl StoredBatch {
     ) -> StoredBatch {
         let seq = prev.seq + 1;
         let hash = batch_hash(prev.hash, seq, recorded_at, &recorded_by, records, &body);
-        StoredBatch { seq, recorded_at, recorded_by, body, records, prev_hash: prev.hash, hash }
+        StoredBatch {
+            seq,
+            recorded_at,
+            recorded_by,
+            body,
+            records,
+            prev_hash: prev.hash,
+            hash,
+        }
     }
 
     /// The hash this batch should have, recomputed from its content.
@@ -132,7 +140,7 @@ pub struct Snapshot {
     pub bytes: Vec<u8>,
 }
 
-/// One row of the analysts' `balances` table: the current balance of a (holder, item, lot).
+/// One row of the analysts' balances: the balance of a (holder, item, lot).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalanceRow {
     pub holder: String,
@@ -140,13 +148,6 @@ pub struct BalanceRow {
     /// Empty when the item is not lot-tracked.
     pub lot: String,
     pub qty: i64,
-}
-
-/// Tables for analysts, derived from the journal and written in the same transaction as it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TableChanges {
-    /// New current balances of every (holder, item, lot) the batch touched.
-    pub balances: Vec<BalanceRow>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,9 +192,9 @@ pub trait Store {
     /// Takes the write lock (waiting for other writers) and returns the current head.
     fn begin_append(&mut self) -> Result<Head>;
 
-    /// Writes `batch` (which must follow the head returned by `begin_append`) and the table
-    /// changes in one transaction, durably, then releases the lock.
-    fn commit_append(&mut self, batch: &StoredBatch, tables: &TableChanges) -> Result<()>;
+    /// Writes `batch` (which must follow the head returned by `begin_append`) and moves the
+    /// anchor to it in one transaction, durably, then releases the lock.
+    fn commit_append(&mut self, batch: &StoredBatch) -> Result<()>;
 
     /// Releases the lock without writing.
     fn abort_append(&mut self) -> Result<()>;
@@ -201,9 +202,18 @@ pub trait Store {
     /// The newest snapshot, if any.
     fn load_snapshot(&mut self) -> Result<Option<Snapshot>>;
 
-    /// Stores a snapshot, replacing older ones.
-    fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<()>;
+    /// Stores a snapshot, replacing older ones, and in the same transaction replaces the base
+    /// of the analysts' balances with `balances`: every non-zero balance after batch
+    /// `snapshot.seq`. (The `balances` view adds the journal's batches after the base, so it
+    /// is exact after every commit without a row written per batch.)
+    fn save_snapshot(&mut self, snapshot: &Snapshot, balances: &[BalanceRow]) -> Result<()>;
 
-    /// Every row of the analysts' `balances` table, for `verify`.
+    /// The head as recorded apart from the journal rows (in the same transaction as each
+    /// append), so that `verify` notices batches removed from the end of the journal, which
+    /// the hash chain alone cannot show.
+    fn anchor(&mut self) -> Result<Head>;
+
+    /// The current non-zero balances as the analysts' `balances` view gives them (base plus
+    /// the journal after it), for `verify`.
     fn read_balances(&mut self) -> Result<Vec<BalanceRow>>;
 }

@@ -1,0 +1,434 @@
+//! `qm bench`: the issue's figures on generated workloads, reproducible from a seed.
+//!
+//! - durable ingest: files of 10k movements written to a scratch folder, then the real
+//!   `qm apply` run as a child process on all of them, timed as a whole;
+//! - core apply rate without storage, and memory per movement of history (resident set
+//!   growth while the ledger is built, divided by movements);
+//! - late-record insertion cost at the full history, on spread keys and on one hot key whose
+//!   history holds every movement;
+//! - as-of balance latency, p50 and p99;
+//! - restart time: opening the ingested database (snapshot + tail) in a new process.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use qm_core::{HolderKind, Ledger, Movement, Originals, Record};
+use qm_sim::{uniform_master_data, uniform_workload, WorkloadConfig};
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// History sizes for durable ingest (comma-separated, e.g. 1M,10M).
+    #[arg(long, default_value = "1M,10M", value_delimiter = ',', value_parser = crate::parse_count)]
+    ingest: Vec<u64>,
+    /// History size for the in-memory figures (core rate, memory, late records, as-of, restart).
+    #[arg(long, default_value = "10M", value_parser = crate::parse_count)]
+    history: u64,
+    /// Scratch folder for generated files and databases (default: a temporary folder).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn config(movements: u64) -> WorkloadConfig {
+    WorkloadConfig {
+        movements,
+        seed: 7,
+        batch_size: 10_000,
+        ..WorkloadConfig::default()
+    }
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn bar(len: u64, msg: &'static str) -> ProgressBar {
+    let b = ProgressBar::new(len);
+    b.set_style(
+        ProgressStyle::with_template(
+            "{msg:>24} [{bar:40}] {human_pos}/{human_len} ({per_sec}, eta {eta})",
+        )
+        .expect("template")
+        .progress_chars("=> "),
+    );
+    b.set_message(msg);
+    b
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let scratch = match &args.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            tempfile::Builder::new().prefix("qm-bench").tempdir_in(d)?
+        }
+        None => tempfile::Builder::new().prefix("qm-bench").tempdir()?,
+    };
+    let mut figures = serde_json::Map::new();
+    let mut say = |key: &str, value: serde_json::Value, text: String| {
+        eprintln!("{text}");
+        figures.insert(key.into(), value);
+    };
+    say(
+        "machine",
+        serde_json::json!({"cores": std::thread::available_parallelism().map_or(0, |n| n.get())}),
+        format!(
+            "machine: {} cores",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        ),
+    );
+
+    let mut restart_db: Option<PathBuf> = None;
+    for &n in args.ingest.iter().filter(|&&n| n > 0) {
+        let (rate, secs, db) = ingest(scratch.path(), n)?;
+        say(
+            &format!("ingest_{n}"),
+            serde_json::json!({"movements": n, "seconds": secs, "movements_per_s": rate}),
+            format!("durable ingest through `qm apply`, {n} movements in batches of 10k: {rate:.0} movements/s ({secs:.2} s)"),
+        );
+        if n == args.history {
+            restart_db = Some(db);
+        }
+    }
+
+    // In-memory figures at the full history.
+    let n = args.history;
+    let cfg = config(n);
+    let rss_before = rss_bytes();
+    let mut ledger = Ledger::new();
+    ledger
+        .apply(&uniform_master_data(&cfg), &Originals::default())
+        .map_err(|r| anyhow::anyhow!("{:?}", r.errors[0]))?;
+    let b = bar(n, "core apply");
+    let mut apply_time = Duration::ZERO;
+    for batch in uniform_workload(cfg) {
+        let t = Instant::now();
+        ledger
+            .apply(&batch, &Originals::default())
+            .map_err(|r| anyhow::anyhow!("{}", r.errors[0]))?;
+        apply_time += t.elapsed();
+        b.inc(batch.len() as u64);
+    }
+    b.finish_and_clear();
+    let rss_after = rss_bytes();
+    let core_rate = n as f64 / apply_time.as_secs_f64();
+    say(
+        "core_apply",
+        serde_json::json!({"movements": n, "movements_per_s": core_rate}),
+        format!("core apply without storage, {n} movements in batches of 10k: {core_rate:.0} movements/s"),
+    );
+    let per_movement = rss_after.saturating_sub(rss_before) as f64 / n as f64;
+    say(
+        "memory",
+        serde_json::json!({"movements": n, "bytes_per_movement": per_movement, "rss_growth_bytes": rss_after.saturating_sub(rss_before)}),
+        format!("resident memory per movement of history at {n}: {per_movement:.1} bytes"),
+    );
+
+    // As-of balance latency on random keys and times.
+    let keys: Vec<(String, String)> = ledger
+        .keys()
+        .iter()
+        .step_by((ledger.keys().len() / 50_000).max(1))
+        .map(|k| {
+            (
+                ledger.holders()[k.holder as usize].id.clone(),
+                ledger.items()[k.item as usize].code.clone(),
+            )
+        })
+        .collect();
+    let (t0, t1) = ledger
+        .keys()
+        .iter()
+        .filter_map(|k| k.timeline.last_time())
+        .fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+    let mut rng = 0x2545F4914F6CDD1Du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut lat = Vec::with_capacity(100_000);
+    let mut sink = 0i64;
+    for _ in 0..100_000 {
+        let (h, i) = &keys[(next() % keys.len() as u64) as usize];
+        let at = t0 + (next() % (t1 - t0).max(1) as u64) as i64;
+        let t = Instant::now();
+        sink = sink.wrapping_add(ledger.balance(h, i, None, Some(at)));
+        lat.push(t.elapsed());
+    }
+    lat.sort_unstable();
+    let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+    say(
+        "as_of_balance",
+        serde_json::json!({"history": n, "p50_us": p50.as_secs_f64() * 1e6, "p99_us": p99.as_secs_f64() * 1e6, "checksum": sink}),
+        format!(
+            "as-of balance of one (holder, item) at {n} history: p50 {:.2} µs, p99 {:.2} µs",
+            p50.as_secs_f64() * 1e6,
+            p99.as_secs_f64() * 1e6
+        ),
+    );
+
+    // Late records on spread keys: a deposit at a random earlier time, each its own batch.
+    let late = late_records(&mut ledger, 20_000, t0, t1, &mut next)?;
+    say(
+        "late_record_spread",
+        serde_json::json!({"history": n, "p50_us": late.0, "p99_us": late.1}),
+        format!("late record at {n} history (spread keys, ~{} entries each): p50 {:.2} µs, p99 {:.2} µs per one-movement batch", n / ledger.keys().len().max(1) as u64, late.0, late.1),
+    );
+    drop(ledger);
+
+    // One hot key whose history holds every movement.
+    let (hot_p50, hot_p99) = hot_key(n, &mut next)?;
+    say(
+        "late_record_hot_key",
+        serde_json::json!({"history": n, "p50_us": hot_p50, "p99_us": hot_p99}),
+        format!("late withdrawal into one key with {n} entries of history: p50 {hot_p50:.2} µs, p99 {hot_p99:.2} µs per one-movement batch"),
+    );
+
+    if let Some(db) = restart_db {
+        let exe = std::env::current_exe()?;
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let out = std::process::Command::new(&exe)
+                .arg("--db")
+                .arg(&db)
+                .args(["balance", "--holder", "H0007", "--json"])
+                .output()?;
+            if !out.status.success() {
+                bail!(
+                    "qm balance failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            times.push(t.elapsed());
+        }
+        times.sort_unstable();
+        let t = Instant::now();
+        let app = qm_app::App::open(db.to_str().context("path")?)?;
+        let open = t.elapsed();
+        say(
+            "restart",
+            serde_json::json!({"history": app.ledger().movement_count(), "process_median_s": times[2].as_secs_f64(), "open_s": open.as_secs_f64()}),
+            format!(
+                "restart at {} movements: a new `qm balance` process takes {:.3} s (median of 5); opening in-process {:.3} s",
+                app.ledger().movement_count(),
+                times[2].as_secs_f64(),
+                open.as_secs_f64()
+            ),
+        );
+    }
+    if args.json {
+        println!("{}", serde_json::Value::Object(figures));
+    }
+    if std::env::var_os("QM_BENCH_KEEP_FILES").is_some() {
+        eprintln!("kept {}", scratch.keep().display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the workload as files of 10k movements and times `qm apply` on all of them.
+fn ingest(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
+    let files_dir = dir.join(format!("ingest-{n}"));
+    std::fs::create_dir_all(&files_dir)?;
+    let cfg = config(n);
+    let mut files = Vec::new();
+    let mut text = String::new();
+    for r in uniform_master_data(&cfg) {
+        qm_interchange::write_record(&r, &mut text);
+        text.push('\n');
+    }
+    let master = files_dir.join("master.jsonl");
+    std::fs::write(&master, &text)?;
+    let b = bar(n, "writing files");
+    for (i, batch) in uniform_workload(cfg).enumerate() {
+        text.clear();
+        for r in &batch {
+            qm_interchange::write_record(r, &mut text);
+            text.push('\n');
+        }
+        let f = files_dir.join(format!("batch-{i:06}.jsonl"));
+        std::fs::write(&f, &text)?;
+        files.push(f);
+        b.inc(batch.len() as u64);
+    }
+    b.finish_and_clear();
+    let db = dir.join(format!("ingest-{n}.db"));
+    let exe = std::env::current_exe()?;
+    let status = std::process::Command::new(&exe)
+        .arg("--db")
+        .arg(&db)
+        .arg("apply")
+        .arg(&master)
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("applying the master data failed");
+    }
+    eprintln!(
+        "applying {} files of 10k movements with `qm apply`...",
+        files.len()
+    );
+    let t = Instant::now();
+    let status = std::process::Command::new(&exe)
+        .arg("--db")
+        .arg(&db)
+        .arg("apply")
+        .args(&files)
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    let secs = t.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("qm apply failed during the ingest benchmark");
+    }
+    if std::env::var_os("QM_BENCH_KEEP_FILES").is_none() {
+        std::fs::remove_dir_all(&files_dir)?;
+    }
+    Ok((n as f64 / secs, secs, db))
+}
+
+fn one_batch(m: Movement) -> [Record; 1] {
+    [Record::Movement(m)]
+}
+
+/// Late deposits from a source into random depots at random earlier times.
+fn late_records(
+    ledger: &mut Ledger,
+    count: usize,
+    t0: i64,
+    t1: i64,
+    next: &mut dyn FnMut() -> u64,
+) -> anyhow::Result<(f64, f64)> {
+    let sources: Vec<String> = ledger
+        .holders()
+        .iter()
+        .filter(|h| h.kind == HolderKind::Source)
+        .map(|h| h.id.clone())
+        .collect();
+    let depots: Vec<String> = ledger
+        .holders()
+        .iter()
+        .filter(|h| h.kind == HolderKind::Depot)
+        .map(|h| h.id.clone())
+        .collect();
+    let items: Vec<String> = ledger.items().iter().map(|i| i.code.clone()).collect();
+    let mut lat = Vec::with_capacity(count);
+    for i in 0..count {
+        let m = Movement {
+            id: format!("late-{i}"),
+            time: t0 + (next() % (t1 - t0).max(1) as u64) as i64,
+            item: items[(next() % items.len() as u64) as usize].clone(),
+            qty: 1,
+            from: sources[(next() % sources.len() as u64) as usize].clone(),
+            to: depots[(next() % depots.len() as u64) as usize].clone(),
+            lot: None,
+            serials: None,
+            kind: None,
+            transfer: None,
+            note: None,
+        };
+        let batch = one_batch(m);
+        let t = Instant::now();
+        ledger
+            .apply(&batch, &Originals::default())
+            .map_err(|r| anyhow::anyhow!("{}", r.errors[0]))?;
+        lat.push(t.elapsed());
+    }
+    lat.sort_unstable();
+    Ok((
+        percentile(&lat, 0.5).as_secs_f64() * 1e6,
+        percentile(&lat, 0.99).as_secs_f64() * 1e6,
+    ))
+}
+
+/// A depot receiving `n` deposits (one key with `n` entries), then late withdrawals at random
+/// earlier times, each checked against every later balance.
+fn hot_key(n: u64, next: &mut dyn FnMut() -> u64) -> anyhow::Result<(f64, f64)> {
+    let mut ledger = Ledger::new();
+    let setup = qm_interchange::parse_text(
+        "hot",
+        r#"{"type":"org","id":"o","name":"O"}
+{"type":"holder","id":"src","name":"S","org":"o","kind":"source"}
+{"type":"holder","id":"d1","name":"D1","org":"o","kind":"depot"}
+{"type":"holder","id":"d2","name":"D2","org":"o","kind":"depot"}
+{"type":"item","code":"shell","name":"Shell","category":"ammo","tracking":"bulk"}"#,
+        1,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    ledger
+        .apply(
+            &setup.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+            &Originals::default(),
+        )
+        .map_err(|r| anyhow::anyhow!("{}", r.errors[0]))?;
+    let b = bar(n, "hot key history");
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 0..n {
+        batch.push(Record::Movement(Movement {
+            id: format!("h{i}"),
+            time: 1_600_000_000_000_000_000 + i as i64 * 1_000_000_000,
+            item: "shell".into(),
+            qty: 2,
+            from: "src".into(),
+            to: "d1".into(),
+            lot: None,
+            serials: None,
+            kind: None,
+            transfer: None,
+            note: None,
+        }));
+        if batch.len() == 10_000 || i + 1 == n {
+            ledger
+                .apply(&batch, &Originals::default())
+                .map_err(|r| anyhow::anyhow!("{}", r.errors[0]))?;
+            b.inc(batch.len() as u64);
+            batch.clear();
+        }
+    }
+    b.finish_and_clear();
+    // Each deposit is 2 and each withdrawal 1: at most n/4 withdrawals can never exhaust it.
+    let count = (n / 4).min(20_000);
+    let mut lat = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let at = 1_600_000_000_000_000_000 + (next() % n) as i64 * 1_000_000_000 + 1;
+        let m = Movement {
+            id: format!("late-{i}"),
+            time: at,
+            item: "shell".into(),
+            qty: 1,
+            from: "d1".into(),
+            to: "d2".into(),
+            lot: None,
+            serials: None,
+            kind: None,
+            transfer: None,
+            note: None,
+        };
+        let batch = one_batch(m);
+        let t = Instant::now();
+        let r = ledger.apply(&batch, &Originals::default());
+        lat.push(t.elapsed());
+        r.map_err(|r| anyhow::anyhow!("{}", r.errors[0]))?;
+    }
+    lat.sort_unstable();
+    Ok((
+        percentile(&lat, 0.5).as_secs_f64() * 1e6,
+        percentile(&lat, 0.99).as_secs_f64() * 1e6,
+    ))
+}

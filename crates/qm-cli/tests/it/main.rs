@@ -1,0 +1,15 @@
+//! End-to-end tests of the `qm` binary, run as a user would run it: in a temporary
+//! directory, against a real SQLite database file, through the commands and the interchange
+//! format of `shared/spec/interchange.md`.
+//!
+//! - `cli`: the commands, their options, output shapes and exit statuses, and the ledger's
+//!   rules as seen through them (atomic batches, idempotent ids, late records, round trips).
+//! - `crash`: `qm apply` killed with SIGKILL at random moments never loses an acknowledged
+//!   batch, never leaves half a batch, and the database still verifies and accepts the rest.
+//! - `tamper`: edits made behind `qm`'s back (rows changed, removed, bytes flipped) are caught
+//!   by `qm verify` whenever they change what `qm` reports.
+
+mod cli;
+mod crash;
+mod support;
+mod tamper;

@@ -1,0 +1,300 @@
+//! The database schema as a list of versioned migrations, and the code that applies them.
+//!
+//! Each migration runs in its own transaction under a transaction-scoped advisory lock, so
+//! any number of processes may connect (and migrate) at once: the first one to take the
+//! lock applies the step, the others find it done. `qm_meta.schema_version` records the
+//! last step applied; a database with a version this code does not know is refused, so an
+//! old binary never writes into a schema it does not understand.
+//!
+//! Migrations are append-only, like the journal: a released migration is never edited,
+//! a change is a new step. The analysts' views (`movements`, `balances`, `records`) are a
+//! stable interface: later steps may add columns at the end of a view, never rename,
+//! retype or remove one.
+
+use postgres::Client;
+use qm_store::StoreError;
+
+use crate::describe;
+
+/// The schema version this code writes and reads: the version of the last migration.
+pub const SCHEMA_VERSION: i32 = 2;
+
+/// Key of the advisory lock that serialises migrations (ASCII "qmmigrat").
+const MIGRATION_LOCK: i64 = 0x716d_6d69_6772_6174;
+
+/// One step of the schema's history.
+struct Migration {
+    /// The schema version this step brings the database to.
+    version: i32,
+    /// What it does, for error messages.
+    name: &'static str,
+    /// The statements, run in one transaction.
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "journal, balances and snapshots",
+        sql: MIGRATION_1,
+    },
+    Migration {
+        version: 2,
+        name: "analysts' views",
+        sql: MIGRATION_2,
+    },
+];
+
+/// The journal, the balances table, the snapshot tables, and the triggers guarding the journal.
+const MIGRATION_1: &str = r#"
+CREATE TABLE qm_journal (
+    seq         BIGINT PRIMARY KEY CHECK (seq >= 1),
+    recorded_at BIGINT NOT NULL,
+    recorded_by TEXT   NOT NULL,
+    records     BIGINT NOT NULL CHECK (records >= 0),
+    body        TEXT   NOT NULL,
+    prev_hash   BYTEA  NOT NULL CHECK (octet_length(prev_hash) = 32),
+    hash        BYTEA  NOT NULL CHECK (octet_length(hash) = 32)
+);
+COMMENT ON TABLE qm_journal IS
+    'Quartermaster journal: append-only, hash-chained batches of JSON Lines records. Read the views movements, records and balances instead.';
+
+-- Bodies are JSON Lines: lz4 stores them in about a quarter of their size, faster than
+-- pglz and faster than not compressing (less to write). Servers built without lz4 keep pglz.
+DO $$
+BEGIN
+    EXECUTE 'ALTER TABLE qm_journal ALTER COLUMN body SET COMPRESSION lz4';
+EXCEPTION WHEN feature_not_supported OR syntax_error THEN
+    NULL;
+END
+$$;
+
+CREATE FUNCTION qm_journal_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'qm_journal is append-only: % refused', TG_OP
+        USING HINT = 'Corrections are new records; history is never edited.';
+END
+$$;
+CREATE TRIGGER qm_journal_no_update_delete BEFORE UPDATE OR DELETE ON qm_journal
+    FOR EACH ROW EXECUTE FUNCTION qm_journal_refuse_change();
+CREATE TRIGGER qm_journal_no_truncate BEFORE TRUNCATE ON qm_journal
+    FOR EACH STATEMENT EXECUTE FUNCTION qm_journal_refuse_change();
+
+-- A second guard behind the advisory lock: a row that does not extend the chain is refused
+-- whoever writes it (one index probe per batch).
+CREATE FUNCTION qm_journal_check_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    last_seq  BIGINT;
+    last_hash BYTEA;
+BEGIN
+    SELECT seq, hash INTO last_seq, last_hash FROM qm_journal ORDER BY seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        last_seq := 0;
+        last_hash := decode(repeat('00', 32), 'hex');
+    END IF;
+    IF NEW.seq <> last_seq + 1 OR NEW.prev_hash <> last_hash THEN
+        RAISE EXCEPTION 'qm_journal: batch % does not follow the head (batch %)', NEW.seq, last_seq;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER qm_journal_chain BEFORE INSERT ON qm_journal
+    FOR EACH ROW EXECUTE FUNCTION qm_journal_check_chain();
+
+-- Byte-order keys: comparisons are memcmp whatever the database's locale, and every server
+-- sorts balances the same way. Free space on each page lets an update stay on its page
+-- (a HOT update: no new index entry).
+-- The head recorded apart from the journal rows, in the same transaction as each append:
+-- batches removed from the end of the journal (which the hash chain alone cannot show)
+-- leave it ahead of the journal. It only ever moves to the next batch.
+CREATE TABLE qm_anchor (
+    id   BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    seq  BIGINT  NOT NULL CHECK (seq >= 0),
+    hash BYTEA   NOT NULL CHECK (octet_length(hash) = 32)
+);
+INSERT INTO qm_anchor (id, seq, hash) VALUES (TRUE, 0, decode(repeat('00', 32), 'hex'));
+CREATE FUNCTION qm_anchor_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'UPDATE' OR NEW.seq <> OLD.seq + 1 THEN
+        RAISE EXCEPTION 'qm_anchor only moves to the next batch: % refused', TG_OP;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER qm_anchor_forward BEFORE UPDATE OR DELETE ON qm_anchor
+    FOR EACH ROW EXECUTE FUNCTION qm_anchor_check();
+CREATE TRIGGER qm_anchor_no_truncate BEFORE TRUNCATE ON qm_anchor
+    FOR EACH STATEMENT EXECUTE FUNCTION qm_anchor_check();
+
+CREATE TABLE qm_balances (
+    holder TEXT COLLATE "C" NOT NULL,
+    item   TEXT COLLATE "C" NOT NULL,
+    lot    TEXT COLLATE "C" NOT NULL,
+    qty    BIGINT NOT NULL CHECK (qty <> 0),
+    PRIMARY KEY (holder, item, lot)
+) WITH (fillfactor = 80);
+COMMENT ON TABLE qm_balances IS
+    'Non-zero balance per (holder, item, lot; empty when not lot-tracked) after batch qm_balances_base.seq, written with each snapshot. Read the view balances instead.';
+-- The batch the base balances are at (0: none yet).
+CREATE TABLE qm_balances_base (
+    id  BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    seq BIGINT  NOT NULL CHECK (seq >= 0)
+);
+INSERT INTO qm_balances_base (id, seq) VALUES (TRUE, 0);
+
+-- The newest snapshot: a header row and its bytes in chunks (a BYTEA value is at most
+-- 1 GB, and one huge value is slow to write and to read back).
+CREATE TABLE qm_snapshot (
+    id        BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    seq       BIGINT  NOT NULL CHECK (seq >= 0),
+    head_hash BYTEA   NOT NULL CHECK (octet_length(head_hash) = 32),
+    checksum  BYTEA   NOT NULL CHECK (octet_length(checksum) = 32),
+    len       BIGINT  NOT NULL CHECK (len >= 0),
+    chunks    INTEGER NOT NULL CHECK (chunks >= 1)
+);
+CREATE TABLE qm_snapshot_chunk (
+    no    INTEGER PRIMARY KEY CHECK (no >= 0),
+    bytes BYTEA   NOT NULL
+);
+DO $$
+BEGIN
+    EXECUTE 'ALTER TABLE qm_snapshot_chunk ALTER COLUMN bytes SET COMPRESSION lz4';
+EXCEPTION WHEN feature_not_supported OR syntax_error THEN
+    NULL;
+END
+$$;
+"#;
+
+/// The analysts' views: a stable interface over the internal tables.
+const MIGRATION_2: &str = r#"
+-- A batch body as one JSON array: its lines are compact JSON objects, each ending in a
+-- newline (JSON strings cannot hold a raw newline, so the newlines separate records).
+CREATE FUNCTION qm_body_json(body TEXT) RETURNS JSONB LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT ('[' || replace(rtrim(body, E'\n'), E'\n', ',') || ']')::jsonb
+$$;
+
+-- Record time: RFC 3339, or a bare date meaning midnight UTC (never the session's zone).
+CREATE FUNCTION qm_record_time(t TEXT) RETURNS TIMESTAMPTZ LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN length(t) = 10 THEN (t || 'T00:00:00Z')::timestamptz ELSE t::timestamptz END
+$$;
+
+-- Recorded time: nanoseconds since the Unix epoch, to microseconds.
+CREATE FUNCTION qm_recorded_time(ns BIGINT) RETURNS TIMESTAMPTZ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT timestamptz 'epoch' + (ns / 1000) * interval '1 microsecond'
+$$;
+
+CREATE VIEW movements AS
+SELECT j.seq                          AS batch,
+       qm_recorded_time(j.recorded_at) AS recorded_at,
+       j.recorded_by,
+       m.id,
+       qm_record_time(m.time)         AS time,
+       m.item,
+       m.qty,
+       m."from"                       AS from_holder,
+       m."to"                         AS to_holder,
+       m.lot,
+       m.serials,
+       m.kind,
+       m.transfer,
+       m.note
+FROM qm_journal j
+CROSS JOIN LATERAL jsonb_to_recordset(qm_body_json(j.body)) AS m(
+    type TEXT, id TEXT, time TEXT, item TEXT, qty BIGINT, "from" TEXT, "to" TEXT,
+    lot TEXT, serials TEXT[], kind TEXT, transfer TEXT, note TEXT)
+WHERE m.type = 'movement';
+COMMENT ON VIEW movements IS
+    'Every movement record, expanded from the journal: batch, recorded_at, recorded_by, id, time, item, qty, from_holder, to_holder, lot (NULL: not lot-tracked), serials, kind, transfer, note.';
+
+CREATE VIEW records AS
+SELECT j.seq AS batch, r.json ->> 'type' AS type, r.json
+FROM qm_journal j
+CROSS JOIN LATERAL jsonb_array_elements(qm_body_json(j.body)) AS r(json);
+COMMENT ON VIEW records IS
+    'Every record of every batch, in order: batch, type, json.';
+
+-- Current balances: the base written with the last snapshot, plus every movement of the
+-- batches after it. Exact after every commit, with no row written per batch.
+CREATE VIEW balances AS
+SELECT holder, item, NULLIF(lot, '') AS lot, SUM(qty)::BIGINT AS qty
+FROM (
+    SELECT holder, item, lot, qty FROM qm_balances
+    UNION ALL
+    SELECT m.from_holder, m.item, COALESCE(m.lot, ''), -m.qty
+    FROM movements m WHERE m.batch > (SELECT seq FROM qm_balances_base)
+    UNION ALL
+    SELECT m.to_holder, m.item, COALESCE(m.lot, ''), m.qty
+    FROM movements m WHERE m.batch > (SELECT seq FROM qm_balances_base)
+) AS t(holder, item, lot, qty)
+GROUP BY holder, item, lot
+HAVING SUM(qty) <> 0;
+COMMENT ON VIEW balances IS
+    'Current non-zero balance per (holder, item, lot; NULL when not lot-tracked), after the last batch.';
+"#;
+
+/// Brings the database to [`SCHEMA_VERSION`], one step per transaction; refuses a newer one.
+pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    // Applying MIGRATIONS in order must end exactly at SCHEMA_VERSION.
+    assert!(MIGRATIONS
+        .iter()
+        .enumerate()
+        .all(|(i, m)| m.version == i as i32 + 1));
+    assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+
+    for migration in MIGRATIONS {
+        let result = migrate_step(client, migration);
+        if result.is_err() {
+            // Best effort: the connection may be gone, and then so is the transaction.
+            let _ = client.batch_execute("ROLLBACK");
+        }
+        result?;
+    }
+    Ok(())
+}
+
+/// Applies one step unless the database already has it.
+fn migrate_step(client: &mut Client, migration: &Migration) -> Result<(), StoreError> {
+    let step = |what: &str| {
+        format!(
+            "migration {} ({}): {what}",
+            migration.version, migration.name
+        )
+    };
+    let fail = |what: &str, e: postgres::Error| {
+        StoreError::Backend(format!("postgres: {}: {}", step(what), describe(&e)))
+    };
+    client
+        .batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK});
+             CREATE TABLE IF NOT EXISTS qm_meta (
+                 id             BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+                 schema_version INTEGER NOT NULL
+             );
+             INSERT INTO qm_meta (id, schema_version) VALUES (TRUE, 0) ON CONFLICT (id) DO NOTHING;"
+        ))
+        .map_err(|e| fail("reading the schema version", e))?;
+    let current: i32 = client
+        .query_one("SELECT schema_version FROM qm_meta", &[])
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| fail("reading the schema version", e))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::Format(format!(
+            "the database has schema version {current}, newer than this program knows \
+             ({SCHEMA_VERSION}): upgrade Quartermaster"
+        )));
+    }
+    if current < migration.version {
+        client
+            .batch_execute(migration.sql)
+            .map_err(|e| fail("applying", e))?;
+        client
+            .execute(
+                "UPDATE qm_meta SET schema_version = $1",
+                &[&migration.version],
+            )
+            .map_err(|e| fail("recording the version", e))?;
+    }
+    client
+        .batch_execute("COMMIT")
+        .map_err(|e| fail("committing", e))
+}

@@ -1,0 +1,345 @@
+//! Appends across connections: serialised writers, lost connections, misuse.
+
+use std::collections::HashMap;
+use std::thread;
+
+use qm_store::{
+    snapshot_checksum, BalanceRow, Hash, Head, Snapshot, Store, StoreError, StoredBatch,
+};
+
+use crate::support::{OpenPg, TestDb};
+
+fn org_batch(head: Head, id: &str) -> StoredBatch {
+    let body = format!("{{\"type\":\"org\",\"id\":\"{id}\",\"name\":\"{id}\"}}\n");
+    StoredBatch::seal(
+        head,
+        1_700_000_000_000_000_000 + head.seq as i64,
+        "tester".into(),
+        body,
+        1,
+    )
+}
+
+fn all_batches(store: &mut dyn Store) -> Vec<StoredBatch> {
+    let mut out = Vec::new();
+    store
+        .read_batches(0, &mut |b| {
+            out.push(b);
+            Ok(())
+        })
+        .expect("read_batches");
+    out
+}
+
+/// Checks seqs 1..=n, each batch's hash and its link to the one before.
+fn assert_chain(batches: &[StoredBatch]) {
+    let mut prev = Hash::ZERO;
+    for (i, b) in batches.iter().enumerate() {
+        assert_eq!(b.seq, i as u64 + 1, "seqs are dense");
+        assert_eq!(b.prev_hash, prev, "batch {} links to the one before", b.seq);
+        assert_eq!(
+            b.expected_hash(),
+            b.hash,
+            "batch {} has the hash of its content",
+            b.seq
+        );
+        prev = b.hash;
+    }
+}
+
+#[test]
+fn concurrent_appenders_serialise() {
+    const WRITERS: usize = 4;
+    const BATCHES: usize = 50;
+    let db = TestDb::new();
+    thread::scope(|scope| {
+        for w in 0..WRITERS {
+            let db = &db;
+            scope.spawn(move || {
+                let mut store = db.open();
+                let mut known = 0u64;
+                for i in 0..BATCHES {
+                    let head = store.begin_append().expect("begin_append");
+                    // Catch up inside the append transaction, as the application does.
+                    let mut next = known + 1;
+                    store
+                        .read_batches(known, &mut |b| {
+                            assert_eq!(b.seq, next);
+                            next += 1;
+                            Ok(())
+                        })
+                        .expect("catching up");
+                    assert_eq!(next, head.seq + 1, "caught up exactly to the head");
+                    let batch = org_batch(head, &format!("w{w}-b{i}"));
+                    store
+                        .commit_append(&batch)
+                        .expect("commit_append under the lock never conflicts");
+                    known = batch.seq;
+                }
+            });
+        }
+    });
+
+    let mut store = db.open();
+    let batches = all_batches(&mut store);
+    assert_eq!(batches.len(), WRITERS * BATCHES);
+    assert_chain(&batches);
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for b in &batches {
+        *count.entry(b.body.as_str()).or_default() += 1;
+    }
+    for w in 0..WRITERS {
+        for i in 0..BATCHES {
+            let body =
+                format!("{{\"type\":\"org\",\"id\":\"w{w}-b{i}\",\"name\":\"w{w}-b{i}\"}}\n");
+            assert_eq!(
+                count.get(body.as_str()),
+                Some(&1),
+                "{body} is in the journal exactly once"
+            );
+        }
+    }
+}
+
+#[test]
+fn killed_connection_mid_append_writes_nothing() {
+    let db = TestDb::new();
+    let mut a = db.open();
+    let head = a.begin_append().unwrap();
+    let b1 = org_batch(head, "a");
+    a.commit_append(&b1).unwrap();
+
+    let head = a.begin_append().unwrap();
+    assert_eq!(head.seq, 1);
+    let b2 = org_batch(head, "b");
+
+    // Another session finds the holder of the append lock and kills its server process.
+    let mut sql = db.sql();
+    let pids: Vec<i32> = sql
+        .query(
+            "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+             WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(pids.len(), 1, "exactly one session holds the append lock");
+    let killed: bool = sql
+        .query_one("SELECT pg_terminate_backend($1, 10000)", &[&pids[0]])
+        .unwrap()
+        .get(0);
+    assert!(killed);
+
+    match a.commit_append(&b2) {
+        Err(StoreError::Backend(msg)) => assert!(msg.starts_with("postgres: "), "{msg}"),
+        other => panic!("a commit on a killed connection must fail as Backend, got {other:?}"),
+    }
+    assert!(
+        matches!(a.head(), Err(StoreError::Backend(_))),
+        "the dead store keeps failing cleanly"
+    );
+
+    // Nothing of batch 2 was written, the lock was released with the session, and another
+    // connection appends the same batch.
+    let mut b = db.open();
+    assert_eq!(all_batches(&mut b), vec![b1.clone()]);
+    assert_eq!(
+        b.anchor().unwrap(),
+        Head {
+            seq: 1,
+            hash: b1.hash
+        }
+    );
+    let head = b.begin_append().unwrap();
+    assert_eq!(
+        head,
+        Head {
+            seq: 1,
+            hash: b1.hash
+        }
+    );
+    b.commit_append(&b2).unwrap();
+    assert_eq!(all_batches(&mut b), vec![b1, b2]);
+    assert!(
+        b.read_balances().unwrap().is_empty(),
+        "org batches move nothing"
+    );
+}
+
+#[test]
+fn the_same_batch_twice_conflicts() {
+    let db = TestDb::new();
+    let mut s = db.open();
+    let head = s.begin_append().unwrap();
+    let b1 = org_batch(head, "a");
+    s.commit_append(&b1).unwrap();
+    s.begin_append().unwrap();
+    match s.commit_append(&b1) {
+        Err(StoreError::Conflict {
+            expected: 0,
+            actual: 1,
+        }) => {}
+        other => panic!("appending batch 1 again must conflict, got {other:?}"),
+    }
+    assert_eq!(all_batches(&mut s), vec![b1]);
+}
+
+#[test]
+fn a_batch_whose_hash_is_wrong_is_refused() {
+    let db = TestDb::new();
+    let mut s = db.open();
+    let head = s.begin_append().unwrap();
+    let mut b1 = org_batch(head, "a");
+    b1.body
+        .push_str("{\"type\":\"org\",\"id\":\"smuggled\",\"name\":\"S\"}\n");
+    match s.commit_append(&b1) {
+        Err(StoreError::Format(msg)) => assert!(msg.contains("hash"), "{msg}"),
+        other => panic!("expected a Format error, got {other:?}"),
+    }
+    assert_eq!(s.head().unwrap(), Head::default());
+    // The lock was released: the next append goes through.
+    let head = s.begin_append().unwrap();
+    s.commit_append(&org_batch(head, "a")).unwrap();
+}
+
+#[test]
+fn commit_without_begin_is_an_error_and_abort_is_idempotent() {
+    let db = TestDb::new();
+    let mut s = db.open();
+    let b1 = org_batch(Head::default(), "a");
+    assert!(matches!(s.commit_append(&b1), Err(StoreError::Backend(_))));
+    s.abort_append().unwrap();
+    s.begin_append().unwrap();
+    assert!(
+        matches!(s.begin_append(), Err(StoreError::Backend(_))),
+        "one append at a time per store"
+    );
+    s.abort_append().unwrap();
+    s.abort_append().unwrap();
+    assert_eq!(s.head().unwrap(), Head::default());
+}
+
+#[test]
+fn balances_base_is_replaced_in_one_statement_with_duplicates_and_many_rows() {
+    let db = TestDb::new();
+    let mut s = db.open();
+    let rows: Vec<BalanceRow> = (0..5_000)
+        .map(|i| BalanceRow {
+            holder: format!("h{}", i % 50),
+            item: format!("i{}", i / 50),
+            lot: String::new(),
+            qty: i + 1,
+        })
+        .collect();
+    let head = s.begin_append().unwrap();
+    let b1 = org_batch(head, "a");
+    s.commit_append(&b1).unwrap();
+    let snap = |b: &StoredBatch| Snapshot {
+        seq: b.seq,
+        head_hash: b.hash,
+        checksum: snapshot_checksum(b.seq, b.hash, b"x"),
+        bytes: b"x".to_vec(),
+    };
+    s.save_snapshot(&snap(&b1), &rows).unwrap();
+    assert_eq!(s.read_balances().unwrap().len(), 5_000);
+
+    // A key given twice in one batch keeps its last value; zeros delete.
+    let mut second: Vec<BalanceRow> = rows
+        .iter()
+        .map(|r| BalanceRow {
+            qty: 0,
+            ..r.clone()
+        })
+        .collect();
+    second.push(BalanceRow {
+        holder: "h0".into(),
+        item: "i0".into(),
+        lot: "L1".into(),
+        qty: 4,
+    });
+    second.push(BalanceRow {
+        holder: "h0".into(),
+        item: "i0".into(),
+        lot: "L1".into(),
+        qty: 7,
+    });
+    second.push(BalanceRow {
+        holder: "h0".into(),
+        item: "i0".into(),
+        lot: String::new(),
+        qty: 3,
+    });
+    let head = s.begin_append().unwrap();
+    let b2 = org_batch(head, "b");
+    s.commit_append(&b2).unwrap();
+    s.save_snapshot(&snap(&b2), &second).unwrap();
+    assert_eq!(
+        s.read_balances().unwrap(),
+        vec![
+            BalanceRow {
+                holder: "h0".into(),
+                item: "i0".into(),
+                lot: String::new(),
+                qty: 3
+            },
+            BalanceRow {
+                holder: "h0".into(),
+                item: "i0".into(),
+                lot: "L1".into(),
+                qty: 7
+            },
+        ]
+    );
+}
+
+#[test]
+fn the_anchor_follows_each_commit_and_only_moves_forward() {
+    let db = TestDb::new();
+    let mut s = db.open();
+    assert_eq!(s.anchor().unwrap(), Head::default());
+    let head = s.begin_append().unwrap();
+    let b1 = org_batch(head, "a");
+    s.commit_append(&b1).unwrap();
+    assert_eq!(
+        s.anchor().unwrap(),
+        Head {
+            seq: 1,
+            hash: b1.hash
+        }
+    );
+
+    // A failed commit leaves it where it was.
+    s.begin_append().unwrap();
+    assert!(s.commit_append(&org_batch(Head::default(), "x")).is_err());
+    assert_eq!(
+        s.anchor().unwrap(),
+        Head {
+            seq: 1,
+            hash: b1.hash
+        }
+    );
+
+    let mut sql = db.sql();
+    for statement in [
+        "UPDATE qm_anchor SET seq = 0",
+        "UPDATE qm_anchor SET seq = 5",
+        "DELETE FROM qm_anchor",
+        "TRUNCATE qm_anchor",
+    ] {
+        let err = sql.batch_execute(statement).expect_err(statement);
+        assert!(
+            err.as_db_error()
+                .is_some_and(|e| e.message().contains("qm_anchor")),
+            "{statement}: {err}"
+        );
+    }
+    assert_eq!(
+        db.open().anchor().unwrap(),
+        Head {
+            seq: 1,
+            hash: b1.hash
+        }
+    );
+}

@@ -1,0 +1,8 @@
+//! The storage conformance suite, every check on a fresh database.
+
+use crate::support::{OpenPg, TestDb};
+
+#[test]
+fn conformance_suite() {
+    qm_store::conformance::run_all(&mut || TestDb::new().opener());
+}

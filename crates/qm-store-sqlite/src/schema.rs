@@ -1,0 +1,258 @@
+//! The on-disk format: the schema of one Quartermaster SQLite file, its version, and the
+//! checks made when a file is opened.
+//!
+//! Format invariants (each is relied on by `lib.rs` and checked by the integration tests):
+//! - `meta.schema_version` says which schema the file has. A file written by a newer version
+//!   of this crate is refused with [`StoreError::Format`], never half-read.
+//! - `journal` is append-only and gap-free: triggers refuse UPDATE and DELETE, and refuse an
+//!   INSERT that does not follow the last row (`seq = last seq + 1`, `prev_hash = last hash`).
+//!   This stops casual edits with an SQL tool; tampering by someone who drops the triggers is
+//!   caught by `qm verify`, which recomputes the hash chain.
+//! - `anchor` holds the head as of the last append, written by a trigger on every journal
+//!   insert: `verify` compares it with the journal's last row.
+//! - `snapshot`, `balances_base` and `meta.balances_base_seq` are derived data, replaced
+//!   together in one transaction: the base holds the balances as of the snapshot's batch, and
+//!   the `balances` view adds the movements of the journal after it.
+//! - The schema uses only SQL that SQLite 3.9 (2015) can parse (no STRICT tables, no `->>`),
+//!   so analysts with old SQLite tools can still open the file: an unparseable view would make
+//!   the whole schema unreadable to them.
+
+use qm_store::{Result, StoreError};
+use rusqlite::{Connection, OptionalExtension};
+
+/// The schema version this code writes and reads. Bump it, and add a migration to
+/// [`ensure_schema`], whenever the format changes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// `PRAGMA application_id` of a Quartermaster file (ASCII "QMLD"), so `file(1)` and this code
+/// can tell it from other SQLite databases.
+pub const APPLICATION_ID: i32 = 0x514D_4C44;
+
+/// Schema version 1. Run once, inside the transaction that creates the file's schema.
+const SCHEMA_V1: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value NOT NULL
+) WITHOUT ROWID;
+
+-- The truth: one row per committed batch, hash-chained. `body` is the batch's canonical
+-- interchange lines (JSON Lines, each line ending in a newline).
+CREATE TABLE journal (
+    seq         INTEGER PRIMARY KEY CHECK (seq >= 1),
+    recorded_at INTEGER NOT NULL,
+    recorded_by TEXT    NOT NULL,
+    records     INTEGER NOT NULL CHECK (records >= 0),
+    body        TEXT    NOT NULL,
+    prev_hash   BLOB    NOT NULL CHECK (length(prev_hash) = 32),
+    hash        BLOB    NOT NULL CHECK (length(hash) = 32)
+);
+
+CREATE TRIGGER journal_append_only_update BEFORE UPDATE ON journal
+BEGIN
+    SELECT RAISE(ABORT, 'journal is append-only: its rows cannot be updated');
+END;
+
+CREATE TRIGGER journal_append_only_delete BEFORE DELETE ON journal
+BEGIN
+    SELECT RAISE(ABORT, 'journal is append-only: its rows cannot be deleted');
+END;
+
+-- Also catches INSERT OR REPLACE, which would otherwise delete a row without firing the
+-- DELETE trigger.
+CREATE TRIGGER journal_append_follows_head BEFORE INSERT ON journal
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM journal)
+  OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM journal ORDER BY seq DESC LIMIT 1), zeroblob(32))
+BEGIN
+    SELECT RAISE(ABORT, 'journal is append-only: a batch must follow the last one (seq = last seq + 1, prev_hash = last hash)');
+END;
+
+-- The head, recorded apart from the journal rows by the trigger below (so in the same
+-- transaction as every append), so that `qm verify` notices batches cut from the end of the
+-- journal, which the hash chain alone cannot show.
+CREATE TABLE anchor (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash BLOB    NOT NULL
+);
+
+CREATE TRIGGER journal_anchor AFTER INSERT ON journal
+BEGIN
+    INSERT OR REPLACE INTO anchor (id, seq, hash) VALUES (1, NEW.seq, NEW.hash);
+END;
+
+-- The newest snapshot of the in-memory state; one row, replaced.
+CREATE TABLE snapshot (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    seq       INTEGER NOT NULL,
+    head_hash BLOB    NOT NULL,
+    checksum  BLOB    NOT NULL,
+    bytes     BLOB    NOT NULL
+);
+
+-- The balances as of batch `meta.balances_base_seq`, replaced with every snapshot: the
+-- `balances` view adds the movements of the journal after it.
+CREATE TABLE balances_base (
+    holder TEXT    NOT NULL,
+    item   TEXT    NOT NULL,
+    lot    TEXT    NOT NULL,
+    qty    INTEGER NOT NULL,
+    PRIMARY KEY (holder, item, lot)
+) WITHOUT ROWID;
+
+-- Every record of every batch, in order: `line` is its 1-based position in the batch.
+CREATE VIEW records AS
+SELECT j.seq                           AS batch,
+       r.key + 1                       AS line,
+       json_extract(r.value, '$.type') AS type,
+       r.value                         AS json
+FROM journal AS j,
+     json_each('[' || replace(rtrim(j.body, char(10)), char(10), ',') || ']') AS r;
+
+-- Every movement, one row each, with the batch that recorded it.
+CREATE VIEW movements AS
+SELECT j.seq                               AS batch,
+       j.recorded_at                       AS recorded_at,
+       j.recorded_by                       AS recorded_by,
+       json_extract(r.value, '$.id')       AS id,
+       json_extract(r.value, '$.time')     AS time,
+       json_extract(r.value, '$.item')     AS item,
+       json_extract(r.value, '$.qty')      AS qty,
+       json_extract(r.value, '$.from')     AS from_holder,
+       json_extract(r.value, '$.to')       AS to_holder,
+       json_extract(r.value, '$.lot')      AS lot,
+       json_extract(r.value, '$.serials')  AS serials,
+       json_extract(r.value, '$.kind')     AS kind,
+       json_extract(r.value, '$.transfer') AS transfer,
+       json_extract(r.value, '$.note')     AS note
+FROM journal AS j,
+     json_each('[' || replace(rtrim(j.body, char(10)), char(10), ',') || ']') AS r
+WHERE json_extract(r.value, '$.type') = 'movement';
+
+-- The current balance of every (holder, item, lot) that is not zero: the base plus every
+-- movement recorded after it (taken from its `from` holder, given to its `to` holder). `lot`
+-- is '' for items that are not lot-tracked. Exact after every commit, though no balance row
+-- is written per batch; it costs a pass over the journal since the last snapshot and a sort
+-- of the base and that tail (SQLite does not push a WHERE on holder into the GROUP BY, so a
+-- query for one key costs the same). CROSS JOIN keeps the journal in the outer loop, so each
+-- batch's JSON is expanded once, not once per side.
+CREATE VIEW balances AS
+SELECT holder, item, lot, sum(qty) AS qty
+FROM (
+    SELECT holder, item, lot, qty FROM balances_base
+    UNION ALL
+    SELECT CASE side.sign WHEN 1 THEN m.to_holder ELSE m.from_holder END,
+           m.item,
+           coalesce(m.lot, ''),
+           side.sign * m.qty
+    FROM movements AS m
+    CROSS JOIN (SELECT 1 AS sign UNION ALL SELECT -1) AS side
+    WHERE m.batch > (SELECT coalesce(max(value), 0) FROM meta WHERE key = 'balances_base_seq')
+)
+GROUP BY holder, item, lot
+HAVING sum(qty) <> 0;
+"#;
+
+/// Makes sure the file has this code's schema: creates it in an empty file, accepts it as it
+/// is, or refuses a file that is not Quartermaster's or is newer than this code.
+///
+/// Safe when several processes open the same new file at once: creation runs under the write
+/// lock and re-checks what it saw before taking it.
+pub fn ensure_schema(conn: &mut Connection) -> Result<()> {
+    // The common case, without taking the write lock: the schema is already there.
+    if check_existing(conn)? == Existing::Current {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| sql_error("locking the new file to create its schema", e))?;
+    let created = (|| {
+        if check_existing(conn)? == Existing::Current {
+            return Ok(());
+        }
+        conn.execute_batch(SCHEMA_V1)
+            .map_err(|e| sql_error("creating the schema", e))?;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION],
+        )
+        .map_err(|e| sql_error("recording the schema version", e))?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(|e| sql_error("setting application_id", e))?;
+        Ok(())
+    })();
+    match created {
+        Ok(()) => conn
+            .execute_batch("COMMIT")
+            .map_err(|e| sql_error("committing the new schema", e)),
+        Err(e) => {
+            // The original error is the one worth reporting; a failed rollback changes nothing
+            // on disk (SQLite rolls back when the connection closes).
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// What [`check_existing`] found in the file.
+#[derive(Debug, PartialEq, Eq)]
+enum Existing {
+    /// No tables yet: the schema must be created.
+    Empty,
+    /// This code's schema version.
+    Current,
+}
+
+fn check_existing(conn: &Connection) -> Result<Existing> {
+    let application_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| sql_error("reading application_id", e))?;
+    let has_meta: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| sql_error("reading the schema", e))?;
+    if !has_meta {
+        let objects: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| sql_error("reading the schema", e))?;
+        if objects == 0 && (application_id == 0 || application_id == APPLICATION_ID) {
+            return Ok(Existing::Empty);
+        }
+        return Err(StoreError::Format(
+            "not a Quartermaster database: the file has other tables and no `meta` table".into(),
+        ));
+    }
+    if application_id != APPLICATION_ID {
+        return Err(StoreError::Format(format!(
+            "not a Quartermaster database: application_id is {application_id:#x}, expected {APPLICATION_ID:#x}"
+        )));
+    }
+    let version: Option<rusqlite::types::Value> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| sql_error("reading the schema version", e))?;
+    match version {
+        Some(rusqlite::types::Value::Integer(SCHEMA_VERSION)) => Ok(Existing::Current),
+        Some(rusqlite::types::Value::Integer(v)) if v > SCHEMA_VERSION => Err(StoreError::Format(format!(
+            "the database has schema version {v}, newer than this program knows ({SCHEMA_VERSION}): \
+             open it with a newer Quartermaster"
+        ))),
+        Some(v) => Err(StoreError::Format(format!("unknown schema version {v:?} in the database's meta table"))),
+        None => Err(StoreError::Format("the database's meta table has no schema_version".into())),
+    }
+}
+
+/// Turns an SQLite error into a [`StoreError`]: files that are not SQLite databases, or are
+/// damaged, are format errors; everything else is a backend error. `doing` says what failed.
+pub fn sql_error(doing: &str, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match e.sqlite_error_code() {
+        Some(NotADatabase | DatabaseCorrupt) => StoreError::Format(format!("sqlite: {doing}: {e}")),
+        _ => StoreError::Backend(format!("sqlite: {doing}: {e}")),
+    }
+}
