@@ -6,10 +6,13 @@
 //!   rules as seen through them (atomic batches, idempotent ids, late records, round trips).
 //! - `crash`: `qm apply` killed with SIGKILL at random moments never loses an acknowledged
 //!   batch, never leaves half a batch, and the database still verifies and accepts the rest.
+//! - `race`: eight `qm apply` processes racing for the same stock, on the embedded file and
+//!   on PostgreSQL: no oversell, nothing acknowledged lost, nothing recorded twice.
 //! - `tamper`: edits made behind `qm`'s back (rows changed, removed, bytes flipped) are caught
 //!   by `qm verify` whenever they change what `qm` reports.
 
 mod cli;
 mod crash;
+mod race;
 mod support;
 mod tamper;

@@ -148,13 +148,27 @@ pub fn run_timeout(cwd: &Path, args: &[&str], timeout: std::time::Duration) -> R
 pub struct Db {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
+    /// When set, the database is this PostgreSQL database instead of the file at `path`.
+    pub pg: Option<qm_testkit::TestDb>,
 }
 
 impl Db {
     pub fn new() -> Db {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("ledger.db");
-        Db { dir, path }
+        Db {
+            dir,
+            path,
+            pg: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database (the scratch directory still holds input files).
+    pub fn postgres() -> Db {
+        Db {
+            pg: Some(qm_testkit::TestDb::new()),
+            ..Db::new()
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -162,7 +176,10 @@ impl Db {
     }
 
     pub fn db(&self) -> &str {
-        self.path.to_str().expect("utf-8 path")
+        match &self.pg {
+            Some(pg) => &pg.url,
+            None => self.path.to_str().expect("utf-8 path"),
+        }
     }
 
     /// `qm --db DB ARGS...`
