@@ -32,6 +32,11 @@ pub struct BenchArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     json: bool,
+    /// Also measure durable ingest of 1M movements through `qm apply` on this PostgreSQL
+    /// database (which must be empty), against a hand-written INSERT ledger with a
+    /// balance-checking trigger on the same workload. Skips the other figures.
+    #[arg(long)]
+    pg: Option<String>,
 }
 
 fn config(movements: u64) -> WorkloadConfig {
@@ -43,15 +48,9 @@ fn config(movements: u64) -> WorkloadConfig {
     }
 }
 
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|p| p.parse::<u64>().ok())
-        })
-        .map_or(0, |pages| pages * 4096)
+/// Live heap bytes (the counting allocator's figure: exact, unlike the resident set).
+fn heap_bytes() -> u64 {
+    crate::alloc::live_bytes() as u64
 }
 
 fn bar(len: u64, msg: &'static str) -> ProgressBar {
@@ -93,6 +92,28 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         ),
     );
 
+    if let Some(url) = &args.pg {
+        let n = args
+            .ingest
+            .iter()
+            .copied()
+            .find(|&n| n > 0)
+            .unwrap_or(1_000_000);
+        let (qm, plain) = crate::bench_pg::run(url, scratch.path(), n)?;
+        say(
+            "postgres_ingest",
+            serde_json::json!({"movements": n, "qm_movements_per_s": qm, "plain_movements_per_s": plain, "ratio": qm / plain}),
+            format!(
+                "PostgreSQL, {n} movements in batches of 10k: `qm apply` {qm:.0} movements/s; plain INSERT ledger with a balance-checking trigger {plain:.0} movements/s; ratio {:.1}x",
+                qm / plain
+            ),
+        );
+        if args.json {
+            println!("{}", serde_json::Value::Object(figures));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+
     let mut restart_db: Option<PathBuf> = None;
     for &n in args.ingest.iter().filter(|&&n| n > 0) {
         let (rate, secs, db) = ingest(scratch.path(), n)?;
@@ -109,7 +130,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // In-memory figures at the full history.
     let n = args.history;
     let cfg = config(n);
-    let rss_before = rss_bytes();
+    let rss_before = heap_bytes();
     let mut ledger = Ledger::new();
     ledger
         .apply(&uniform_master_data(&cfg), &Originals::default())
@@ -125,7 +146,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         b.inc(batch.len() as u64);
     }
     b.finish_and_clear();
-    let rss_after = rss_bytes();
+    let rss_after = heap_bytes();
     let core_rate = n as f64 / apply_time.as_secs_f64();
     say(
         "core_apply",
@@ -136,8 +157,30 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     say(
         "memory",
         serde_json::json!({"movements": n, "bytes_per_movement": per_movement, "rss_growth_bytes": rss_after.saturating_sub(rss_before)}),
-        format!("resident memory per movement of history at {n}: {per_movement:.1} bytes"),
+        format!("heap memory per movement of history at {n}, ledger built by applying batches: {per_movement:.1} bytes"),
     );
+    // The same state as a restarted process holds it: decoded from its snapshot.
+    let t = Instant::now();
+    let image = ledger.encode_snapshot();
+    let encode = t.elapsed();
+    drop(ledger);
+    let rss_before = heap_bytes();
+    let t = Instant::now();
+    let mut ledger = Ledger::decode_snapshot(&image).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let decode = t.elapsed();
+    let rss_after = heap_bytes();
+    let per_movement = rss_after.saturating_sub(rss_before) as f64 / n as f64;
+    say(
+        "memory_restarted",
+        serde_json::json!({"movements": n, "bytes_per_movement": per_movement, "snapshot_bytes": image.len(), "encode_s": encode.as_secs_f64(), "decode_s": decode.as_secs_f64()}),
+        format!(
+            "heap memory per movement of history at {n}, as a restarted process holds it: {per_movement:.1} bytes (snapshot {} bytes: encoded in {:.2} s, decoded in {:.2} s)",
+            image.len(),
+            encode.as_secs_f64(),
+            decode.as_secs_f64()
+        ),
+    );
+    drop(image);
 
     // As-of balance latency on random keys and times.
     let keys: Vec<(String, String)> = ledger
@@ -243,19 +286,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the workload as files of 10k movements and times `qm apply` on all of them.
-fn ingest(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
-    let files_dir = dir.join(format!("ingest-{n}"));
+/// Writes the uniform workload as interchange files: the master data, then one file per
+/// batch of 10k movements. Returns (batch files, master file, every record).
+pub fn write_workload(dir: &Path, n: u64) -> anyhow::Result<(Vec<PathBuf>, PathBuf, Vec<Record>)> {
+    let files_dir = dir.join(format!("workload-{n}"));
     std::fs::create_dir_all(&files_dir)?;
     let cfg = config(n);
-    let mut files = Vec::new();
+    let mut records = uniform_master_data(&cfg);
     let mut text = String::new();
-    for r in uniform_master_data(&cfg) {
-        qm_interchange::write_record(&r, &mut text);
+    for r in &records {
+        qm_interchange::write_record(r, &mut text);
         text.push('\n');
     }
     let master = files_dir.join("master.jsonl");
     std::fs::write(&master, &text)?;
+    let keep = n <= 2_000_000;
+    let mut files = Vec::new();
     let b = bar(n, "writing files");
     for (i, batch) in uniform_workload(cfg).enumerate() {
         text.clear();
@@ -267,8 +313,17 @@ fn ingest(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
         std::fs::write(&f, &text)?;
         files.push(f);
         b.inc(batch.len() as u64);
+        if keep {
+            records.extend(batch);
+        }
     }
     b.finish_and_clear();
+    Ok((files, master, records))
+}
+
+/// Writes the workload as files of 10k movements and times `qm apply` on all of them.
+fn ingest(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
+    let (files, master, _) = write_workload(dir, n)?;
     let db = dir.join(format!("ingest-{n}.db"));
     let exe = std::env::current_exe()?;
     let status = std::process::Command::new(&exe)
@@ -298,7 +353,9 @@ fn ingest(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
         bail!("qm apply failed during the ingest benchmark");
     }
     if std::env::var_os("QM_BENCH_KEEP_FILES").is_none() {
-        std::fs::remove_dir_all(&files_dir)?;
+        for f in files {
+            std::fs::remove_file(f)?;
+        }
     }
     Ok((n as f64 / secs, secs, db))
 }

@@ -1,8 +1,13 @@
 //! `qm`: the Quartermaster command. Thin: parse flags, open the database through `qm-app`,
 //! print. Exit status: 0 success, 1 rejected input or failed check, 2 usage error.
 
+mod alloc;
 mod bench;
+mod bench_pg;
 mod demo;
+
+#[global_allocator]
+static ALLOC: alloc::Counting = alloc::Counting;
 
 use std::io::{BufWriter, Read, Write};
 use std::process::ExitCode;
@@ -175,6 +180,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             out.flush()?;
+            drop(out);
+            app.close();
             Ok(ExitCode::SUCCESS)
         }
         Command::Review { org, as_of, json } => {
@@ -190,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 print!("{}", demo::review_table(app.ledger(), &r));
             }
+            app.close();
             Ok(ExitCode::SUCCESS)
         }
         Command::Export => {
@@ -197,6 +205,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let stdout = std::io::stdout();
             let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
             app.export(&mut out)?;
+            drop(out);
+            app.close();
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { json } => {
@@ -354,6 +364,7 @@ fn apply(db: &str, files: &[String], json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::Value::Array(summary));
     }
     app.maybe_snapshot()?;
+    app.close();
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
