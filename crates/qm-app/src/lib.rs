@@ -157,7 +157,12 @@ impl App {
         self.head = Head::default();
         self.snapshot_seq = 0;
         self.snapshot_movements = 0;
-        let snap = self.store.load_snapshot().map_err(|e| self.store_err(e))?;
+        // A snapshot that cannot be read is ignored (the journal is the truth; `verify` reports it).
+        let snap = match self.store.load_snapshot() {
+            Ok(s) => s,
+            Err(StoreError::Format(_)) => None,
+            Err(e) => return Err(self.store_err(e)),
+        };
         if let Some(snap) = snap {
             if let Some(ledger) = self.usable_snapshot(&snap)? {
                 self.ledger = ledger;

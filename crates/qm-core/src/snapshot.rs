@@ -5,8 +5,10 @@
 //! replay byte for byte. Integers are LEB128 varints (times delta-encoded within a key), so
 //! the image is small and decodes at memory speed.
 //!
-//! Layout (version 1): magic `QMSNAP01`, seq, movement count, orgs, holders, items, floors,
-//! lots, keys (holder, item, lot, entries), serials (item, serial, moves), ids (hash, batch).
+//! Layout (version 2): magic `QMSNAP02`, the byte offset of the ids section (8 bytes, little
+//! endian), seq, movement count, orgs, holders, items, floors, lots, keys (holder, item, lot,
+//! entries), serials (item, serial, moves), then the ids section (hash, batch), which a second
+//! thread decodes while the first decodes the rest.
 
 use std::fmt;
 
@@ -14,7 +16,7 @@ use crate::ledger::{Key, Ledger, Names, Serial, SerialMove};
 use crate::timeline::Timeline;
 use crate::{Floor, Holder, HolderKind, Item, Money, Org, OrgKind, Tracking};
 
-const MAGIC: &[u8; 8] = b"QMSNAP01";
+const MAGIC: &[u8; 8] = b"QMSNAP02";
 
 /// A snapshot that cannot be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +158,7 @@ impl Ledger {
         let mut buf = Vec::with_capacity(64 + self.movements as usize * 12);
         let mut w = W(&mut buf);
         w.0.extend_from_slice(MAGIC);
+        w.0.extend_from_slice(&[0; 8]);
         w.u(self.seq);
         w.u(self.movements);
         w.u(self.orgs.len() as u64);
@@ -243,6 +246,8 @@ impl Ledger {
                 w.u(m.to as u64);
             }
         }
+        let ids_at = w.0.len() as u64;
+        w.0[8..16].copy_from_slice(&ids_at.to_le_bytes());
         let mut recent: Vec<(u64, u64)> = self.ids.iter().map(|(&h, &s)| (h, s)).collect();
         recent.sort_unstable();
         let mut ids = Vec::with_capacity(self.ids_base.len() + recent.len());
@@ -272,10 +277,65 @@ impl Ledger {
 
     /// Decodes a state encoded by [`Ledger::encode_snapshot`].
     pub fn decode_snapshot(bytes: &[u8]) -> Result<Ledger, SnapshotError> {
-        if bytes.get(..8) != Some(MAGIC.as_slice()) {
-            return Err(SnapshotError("not a version 1 snapshot".into()));
+        if bytes.get(..8) != Some(MAGIC.as_slice()) || bytes.len() < 16 {
+            return Err(SnapshotError("not a version 2 snapshot".into()));
         }
-        let mut r = R { b: bytes, at: 8 };
+        let ids_at = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+        if ids_at < 16 || ids_at > bytes.len() as u64 {
+            return Err(SnapshotError("the ids section is out of bounds".into()));
+        }
+        let (head, tail) = bytes.split_at(ids_at as usize);
+        std::thread::scope(|scope| {
+            let ids = scope.spawn(|| decode_ids(tail));
+            let mut l = decode_main(head)?;
+            let (base, extra) = ids
+                .join()
+                .map_err(|_| SnapshotError("decoding the ids panicked".into()))??;
+            l.ids_base = base;
+            l.ids_extra = extra;
+            Ok(l)
+        })
+    }
+}
+
+type IdsExtra = hashbrown::HashMap<u64, Vec<u64>, crate::idhash::PassThroughBuild>;
+
+/// The ids section: (hash, batch) sorted by hash, then the hashes shared by several ids.
+fn decode_ids(bytes: &[u8]) -> Result<(Vec<(u64, u64)>, IdsExtra), SnapshotError> {
+    let mut r = R { b: bytes, at: 0 };
+    let n = r.len()?;
+    let mut base = Vec::with_capacity(n);
+    let mut prev = 0u64;
+    for i in 0..n {
+        let h = prev.wrapping_add(r.u()?);
+        if i > 0 && h <= prev {
+            return r.err("ids out of order");
+        }
+        let s = r.u()?;
+        base.push((h, s));
+        prev = h;
+    }
+    let n = r.len()?;
+    let mut extra = IdsExtra::default();
+    for _ in 0..n {
+        let h = r.u()?;
+        let len = r.len()?;
+        let mut seqs = Vec::with_capacity(len);
+        for _ in 0..len {
+            seqs.push(r.u()?);
+        }
+        extra.insert(h, seqs);
+    }
+    if r.at != bytes.len() {
+        return r.err("trailing bytes");
+    }
+    Ok((base, extra))
+}
+
+/// Everything before the ids section.
+fn decode_main(bytes: &[u8]) -> Result<Ledger, SnapshotError> {
+    {
+        let mut r = R { b: bytes, at: 16 };
         let mut l = Ledger {
             seq: r.u()?,
             movements: r.u()?,
@@ -444,30 +504,8 @@ impl Ledger {
                 history,
             });
         }
-        let n = r.len()?;
-        l.ids_base = Vec::with_capacity(n);
-        let mut prev = 0u64;
-        for i in 0..n {
-            let h = prev.wrapping_add(r.u()?);
-            if i > 0 && h <= prev {
-                return r.err("ids out of order");
-            }
-            let s = r.u()?;
-            l.ids_base.push((h, s));
-            prev = h;
-        }
-        let n = r.len()?;
-        for _ in 0..n {
-            let h = r.u()?;
-            let len = r.len()?;
-            let mut seqs = Vec::with_capacity(len);
-            for _ in 0..len {
-                seqs.push(r.u()?);
-            }
-            l.ids_extra.insert(h, seqs);
-        }
         if r.at != bytes.len() {
-            return r.err("trailing bytes");
+            return r.err("the ids section does not start where the header says");
         }
         Ok(l)
     }

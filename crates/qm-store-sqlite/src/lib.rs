@@ -65,6 +65,8 @@ pub struct SqliteOptions {
     /// default: it made catching up on the journal only about 10% faster, and with it an I/O
     /// error while reading kills the process (SIGBUS) instead of returning an error.
     pub mmap_size_bytes: u64,
+    /// Snapshots are stored in parts of at most this size (SQLite refuses a value over 1 GB).
+    pub snapshot_part_bytes: usize,
 }
 
 impl Default for SqliteOptions {
@@ -76,6 +78,7 @@ impl Default for SqliteOptions {
             wal_autocheckpoint_pages: 16_384,
             journal_size_limit_bytes: 64 << 20,
             mmap_size_bytes: 0,
+            snapshot_part_bytes: 256 << 20,
         }
     }
 }
@@ -103,6 +106,8 @@ pub struct SqliteStore {
     append: Option<Head>,
     /// Phase timings of the last successful commit.
     last_commit: Option<CommitProfile>,
+    /// Size of the parts a snapshot is stored in.
+    snapshot_part_bytes: usize,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -172,6 +177,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             append: None,
             last_commit: None,
+            snapshot_part_bytes: options.snapshot_part_bytes.max(1),
         })
     }
 
@@ -566,15 +572,6 @@ impl Store for SqliteStore {
                 "sqlite: save_snapshot called while an append is open".into(),
             ));
         }
-        let max = self
-            .conn
-            .limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH);
-        if snapshot.bytes.len() > max as usize {
-            return Err(StoreError::Backend(format!(
-                "sqlite: a snapshot of {} bytes is larger than SQLite's limit of {max} bytes per value",
-                snapshot.bytes.len()
-            )));
-        }
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| sql_error("saving the snapshot", e))?;
@@ -647,7 +644,7 @@ impl SqliteStore {
         let row = self
             .conn
             .query_row(
-                "SELECT seq, head_hash, checksum, length(bytes) FROM snapshot WHERE id = ?1",
+                "SELECT seq, head_hash, checksum, len FROM snapshot WHERE id = ?1",
                 [SNAPSHOT_ROWID],
                 |r| {
                     Ok((
@@ -667,24 +664,29 @@ impl SqliteStore {
             StoreError::Format(m) => StoreError::Format(format!("snapshot: {m}")),
             e => e,
         };
-        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        let mut blob = self
+        let parts: Vec<i64> = self
             .conn
-            .blob_open(
-                DatabaseName::Main,
-                "snapshot",
-                "bytes",
-                SNAPSHOT_ROWID,
-                true,
-            )
+            .prepare_cached("SELECT no FROM snapshot_part ORDER BY no")
+            .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
             .map_err(doing)?;
-        blob.read_to_end(&mut bytes)
-            .map_err(|e| StoreError::Backend(format!("sqlite: reading the snapshot: {e}")))?;
-        assert_eq!(
-            bytes.len() as i64,
-            len,
-            "snapshot blob reads back at its stored length"
-        );
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        for (i, no) in parts.into_iter().enumerate() {
+            if no != i as i64 {
+                return Err(StoreError::Format(format!("snapshot: part {i} is missing")));
+            }
+            let mut blob = self
+                .conn
+                .blob_open(DatabaseName::Main, "snapshot_part", "bytes", no, true)
+                .map_err(doing)?;
+            blob.read_to_end(&mut bytes)
+                .map_err(|e| StoreError::Backend(format!("sqlite: reading the snapshot: {e}")))?;
+        }
+        if bytes.len() as i64 != len {
+            return Err(StoreError::Format(format!(
+                "snapshot: {} bytes stored for a snapshot of {len}",
+                bytes.len()
+            )));
+        }
         Ok(Some(Snapshot {
             seq: seq_from_sql(seq).map_err(in_snapshot)?,
             head_hash: hash_from_sql("head_hash", &head_hash).map_err(in_snapshot)?,
@@ -697,10 +699,10 @@ impl SqliteStore {
         let doing = |e| sql_error("saving the snapshot", e);
         self.conn
             .execute(
-                "INSERT INTO snapshot (id, seq, head_hash, checksum, bytes) \
-                 VALUES (?1, ?2, ?3, ?4, zeroblob(?5)) \
+                "INSERT INTO snapshot (id, seq, head_hash, checksum, len) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, head_hash = excluded.head_hash, \
-                 checksum = excluded.checksum, bytes = excluded.bytes",
+                 checksum = excluded.checksum, len = excluded.len",
                 params![
                     SNAPSHOT_ROWID,
                     seq_to_sql(snapshot.seq)?,
@@ -710,19 +712,36 @@ impl SqliteStore {
                 ],
             )
             .map_err(doing)?;
-        let mut blob = self
-            .conn
-            .blob_open(
-                DatabaseName::Main,
-                "snapshot",
-                "bytes",
-                SNAPSHOT_ROWID,
-                false,
-            )
+        self.conn
+            .execute("DELETE FROM snapshot_part", [])
             .map_err(doing)?;
-        for chunk in snapshot.bytes.chunks(SNAPSHOT_CHUNK_BYTES) {
-            blob.write_all(chunk)
-                .map_err(|e| StoreError::Backend(format!("sqlite: saving the snapshot: {e}")))?;
+        let parts: Vec<&[u8]> = if snapshot.bytes.is_empty() {
+            vec![&[][..]]
+        } else {
+            snapshot.bytes.chunks(self.snapshot_part_bytes).collect()
+        };
+        for (no, part) in parts.into_iter().enumerate() {
+            self.conn
+                .execute(
+                    "INSERT INTO snapshot_part (no, bytes) VALUES (?1, zeroblob(?2))",
+                    params![no as i64, part.len() as i64],
+                )
+                .map_err(doing)?;
+            let mut blob = self
+                .conn
+                .blob_open(
+                    DatabaseName::Main,
+                    "snapshot_part",
+                    "bytes",
+                    no as i64,
+                    false,
+                )
+                .map_err(doing)?;
+            for chunk in part.chunks(SNAPSHOT_CHUNK_BYTES) {
+                blob.write_all(chunk).map_err(|e| {
+                    StoreError::Backend(format!("sqlite: saving the snapshot: {e}"))
+                })?;
+            }
         }
         Ok(())
     }

@@ -86,7 +86,12 @@ CREATE TABLE snapshot (
     seq       INTEGER NOT NULL,
     head_hash BLOB    NOT NULL,
     checksum  BLOB    NOT NULL,
-    bytes     BLOB    NOT NULL
+    len       INTEGER NOT NULL
+);
+-- The snapshot's bytes in parts of at most 256 MiB (SQLite refuses a value over 1 GB).
+CREATE TABLE snapshot_part (
+    no    INTEGER PRIMARY KEY,
+    bytes BLOB    NOT NULL
 );
 
 -- The balances as of batch `meta.balances_base_seq`, replaced with every snapshot: the

@@ -340,14 +340,16 @@ fn a_damaged_snapshot_is_caught_and_not_used() {
     db.qm(&["verify"]).ok();
     let c = open(&db);
     let mut bytes: Vec<u8> = c
-        .query_row("SELECT bytes FROM snapshot", [], |r| r.get(0))
+        .query_row("SELECT bytes FROM snapshot_part WHERE no = 0", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert!(bytes.len() > 16, "a snapshot was written");
     // Flip one byte in the middle of the snapshot.
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x01;
     assert_eq!(
-        c.execute("UPDATE snapshot SET bytes = ?1", [&bytes])
+        c.execute("UPDATE snapshot_part SET bytes = ?1 WHERE no = 0", [&bytes])
             .unwrap(),
         1
     );

@@ -235,3 +235,45 @@ fn the_anchor_remembers_a_head_cut_from_the_journal() {
         }
     );
 }
+
+#[test]
+fn a_snapshot_larger_than_one_part_is_stored_in_parts_and_read_back_whole() {
+    use qm_store::{snapshot_checksum, Snapshot, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parts.db");
+    let options = qm_store_sqlite::SqliteOptions {
+        snapshot_part_bytes: 1000,
+        ..Default::default()
+    };
+    let mut s = qm_store_sqlite::SqliteStore::open_with(&path, &options).unwrap();
+    let bytes: Vec<u8> = (0..10_500u32).map(|i| (i * 7 % 251) as u8).collect();
+    let h = qm_store::Hash([3; 32]);
+    let snap = Snapshot {
+        seq: 4,
+        head_hash: h,
+        checksum: snapshot_checksum(4, h, &bytes),
+        bytes: bytes.clone(),
+    };
+    s.save_snapshot(&snap, &[]).unwrap();
+    let parts: i64 = s
+        .connection()
+        .query_row("SELECT count(*) FROM snapshot_part", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(parts, 11);
+    assert_eq!(s.load_snapshot().unwrap().unwrap(), snap);
+    // A smaller snapshot replaces every part, and a missing part is reported, not papered over.
+    let small = Snapshot {
+        bytes: bytes[..1500].to_vec(),
+        checksum: snapshot_checksum(4, h, &bytes[..1500]),
+        ..snap
+    };
+    s.save_snapshot(&small, &[]).unwrap();
+    assert_eq!(s.load_snapshot().unwrap().unwrap(), small);
+    drop(s);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute("DELETE FROM snapshot_part WHERE no = 0", [])
+        .unwrap();
+    drop(c);
+    let mut s = qm_store_sqlite::SqliteStore::open(&path).unwrap();
+    assert!(s.load_snapshot().is_err());
+}
