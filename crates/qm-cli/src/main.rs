@@ -65,7 +65,12 @@ enum Command {
         json: bool,
     },
     /// Write the whole history as interchange records to standard output.
-    Export,
+    Export {
+        /// Then keep writing each new batch as it is committed (by any process) until
+        /// interrupted.
+        #[arg(long)]
+        follow: bool,
+    },
     /// Check the stored history: checksums, hash chain, invariants, derived tables.
     Verify {
         #[arg(long)]
@@ -200,12 +205,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.close();
             Ok(ExitCode::SUCCESS)
         }
-        Command::Export => {
+        Command::Export { follow } => {
             let mut app = App::open(&cli.db)?;
             let stdout = std::io::stdout();
             let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
             app.export(&mut out)?;
             drop(out);
+            if follow {
+                let mut after = app.head().seq;
+                let store = app.store();
+                loop {
+                    let head = store.wait_for_batches(after, std::time::Duration::from_secs(1))?;
+                    if head.seq > after {
+                        let mut out = std::io::stdout().lock();
+                        let mut last = after;
+                        store.read_batches(after, &mut |b| {
+                            last = b.seq;
+                            out.write_all(b.body.as_bytes())
+                                .and_then(|()| out.flush())
+                                .map_err(|e| qm_store::StoreError::Backend(format!("writing: {e}")))
+                        })?;
+                        after = last;
+                    }
+                }
+            }
             app.close();
             Ok(ExitCode::SUCCESS)
         }

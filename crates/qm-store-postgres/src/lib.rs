@@ -643,6 +643,20 @@ impl Store for PgStore {
         result
     }
 
+    fn wait_for_batches(&mut self, after: u64, timeout: Duration) -> Result<Head, StoreError> {
+        // LISTEN before looking at the head, so that no commit falls between the two.
+        self.listen()?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let head = self.read_head()?;
+            let left = deadline.saturating_duration_since(Instant::now());
+            if head.seq > after || left.is_zero() {
+                return Ok(head);
+            }
+            self.wait_for_append(left)?;
+        }
+    }
+
     fn anchor(&mut self) -> Result<Head, StoreError> {
         let row = self
             .client

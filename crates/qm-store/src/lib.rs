@@ -213,6 +213,21 @@ pub trait Store {
     /// the hash chain alone cannot show.
     fn anchor(&mut self) -> Result<Head>;
 
+    /// Waits up to `timeout` until the journal holds a batch after `after`, and returns the
+    /// head then (which may still be `after` when the time ran out). The default polls
+    /// [`Store::head`]; a backend with notifications (PostgreSQL's LISTEN/NOTIFY) overrides it.
+    fn wait_for_batches(&mut self, after: u64, timeout: std::time::Duration) -> Result<Head> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let head = self.head()?;
+            let now = std::time::Instant::now();
+            if head.seq > after || now >= deadline {
+                return Ok(head);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20).min(deadline - now));
+        }
+    }
+
     /// The current non-zero balances as the analysts' `balances` view gives them (base plus
     /// the journal after it), for `verify`.
     fn read_balances(&mut self) -> Result<Vec<BalanceRow>>;

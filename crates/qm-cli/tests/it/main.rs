@@ -6,6 +6,7 @@
 //!   rules as seen through them (atomic batches, idempotent ids, late records, round trips).
 //! - `crash`: `qm apply` killed with SIGKILL at random moments never loses an acknowledged
 //!   batch, never leaves half a batch, and the database still verifies and accepts the rest.
+//! - `follow`: `qm export --follow` sees batches other processes commit, promptly.
 //! - `race`: eight `qm apply` processes racing for the same stock, on the embedded file and
 //!   on PostgreSQL: no oversell, nothing acknowledged lost, nothing recorded twice.
 //! - `tamper`: edits made behind `qm`'s back (rows changed, removed, bytes flipped) are caught
@@ -13,6 +14,7 @@
 
 mod cli;
 mod crash;
+mod follow;
 mod race;
 mod support;
 mod tamper;
