@@ -138,7 +138,7 @@ struct Statements {
     batch: Statement,
     /// Inserts one journal row.
     insert_batch: Statement,
-    /// Upserts (qty != 0) and deletes (qty == 0) balances given as four parallel arrays.
+    /// Inserts the balances base, given as four parallel arrays of unique keys.
     write_balances: Statement,
     /// Every balances row.
     balances: Statement,
@@ -148,24 +148,12 @@ struct Statements {
 
 const BATCH_COLUMNS: &str = "seq, recorded_at, recorded_by, records, body, prev_hash, hash";
 
-/// One statement for a whole batch of balances: the arrays are unnested in the server, a
-/// key given twice keeps its last value, zeros delete and the rest upsert, in key order
-/// (the index's order, so neighbouring keys share pages).
+/// The balances base in one statement: the arrays (unique keys, from the ledger) are unnested
+/// in the server into the emptied table.
 const WRITE_BALANCES: &str = r#"
-WITH input AS (
-    SELECT DISTINCT ON (holder, item, lot) holder, item, lot, qty
-    FROM unnest($1::text[] COLLATE "C", $2::text[] COLLATE "C", $3::text[] COLLATE "C", $4::int8[])
-         WITH ORDINALITY
-         AS t(holder, item, lot, qty, ord)
-    ORDER BY holder, item, lot, ord DESC
-),
-gone AS (
-    DELETE FROM qm_balances b USING input i
-    WHERE i.qty = 0 AND b.holder = i.holder AND b.item = i.item AND b.lot = i.lot
-)
 INSERT INTO qm_balances (holder, item, lot, qty)
-SELECT holder, item, lot, qty FROM input WHERE qty <> 0
-ON CONFLICT (holder, item, lot) DO UPDATE SET qty = EXCLUDED.qty"#;
+SELECT holder, item, lot, qty
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) AS t(holder, item, lot, qty)"#;
 
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`, or any form the `postgres` crate
@@ -410,8 +398,10 @@ impl PgStore {
             lots.push(row.lot.as_str());
             qtys.push(row.qty);
         }
+        // The rows come from the ledger: unique and sorted by key, so a plain insert into an
+        // emptied table fills the index in order.
         self.client
-            .batch_execute("DELETE FROM qm_balances")
+            .batch_execute("TRUNCATE qm_balances")
             .map_err(fail)?;
         self.client
             .execute(

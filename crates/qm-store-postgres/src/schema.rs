@@ -101,9 +101,6 @@ $$;
 CREATE TRIGGER qm_journal_chain BEFORE INSERT ON qm_journal
     FOR EACH ROW EXECUTE FUNCTION qm_journal_check_chain();
 
--- Byte-order keys: comparisons are memcmp whatever the database's locale, and every server
--- sorts balances the same way. Free space on each page lets an update stay on its page
--- (a HOT update: no new index entry).
 -- The head recorded apart from the journal rows, in the same transaction as each append:
 -- batches removed from the end of the journal (which the hash chain alone cannot show)
 -- leave it ahead of the journal. It only ever moves to the next batch.
@@ -126,13 +123,15 @@ CREATE TRIGGER qm_anchor_forward BEFORE UPDATE OR DELETE ON qm_anchor
 CREATE TRIGGER qm_anchor_no_truncate BEFORE TRUNCATE ON qm_anchor
     FOR EACH STATEMENT EXECUTE FUNCTION qm_anchor_check();
 
+-- Byte-order keys: comparisons are memcmp whatever the database's locale. No index: the
+-- table is only ever replaced whole (with each snapshot, keys unique by construction) and
+-- read whole by the balances view's GROUP BY.
 CREATE TABLE qm_balances (
     holder TEXT COLLATE "C" NOT NULL,
     item   TEXT COLLATE "C" NOT NULL,
     lot    TEXT COLLATE "C" NOT NULL,
-    qty    BIGINT NOT NULL CHECK (qty <> 0),
-    PRIMARY KEY (holder, item, lot)
-) WITH (fillfactor = 80);
+    qty    BIGINT NOT NULL CHECK (qty <> 0)
+);
 COMMENT ON TABLE qm_balances IS
     'Non-zero balance per (holder, item, lot; empty when not lot-tracked) after batch qm_balances_base.seq, written with each snapshot. Read the view balances instead.';
 -- The batch the base balances are at (0: none yet).
