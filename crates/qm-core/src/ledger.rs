@@ -498,21 +498,11 @@ impl Ledger {
     fn declare_org(&mut self, o: &Org) -> Result<Declared, (&'static str, Violation)> {
         if let Some(&i) = self.org_index.get(o.id.as_str()) {
             let old = &self.orgs[i as usize];
-            let field = [("name", old.name != o.name), ("kind", old.kind != o.kind)]
-                .into_iter()
-                .find(|(_, d)| *d)
-                .map(|(f, _)| f);
-            return match field {
-                None => Ok(Declared::Same),
-                Some(field) => Err((
-                    field,
-                    Violation::Redeclared {
-                        what: "org",
-                        id: o.id.clone(),
-                        field,
-                    },
-                )),
-            };
+            return redeclared(
+                "org",
+                &o.id,
+                &[("name", old.name != o.name), ("kind", old.kind != o.kind)],
+            );
         }
         self.org_index
             .insert(o.id.as_str().into(), self.orgs.len() as u32);
@@ -523,28 +513,18 @@ impl Ledger {
     fn declare_holder(&mut self, h: &Holder) -> Result<Declared, (&'static str, Violation)> {
         if let Some(&i) = self.holder_index.get(h.id.as_str()) {
             let old = &self.holders[i as usize];
-            let field = [
-                ("name", old.name != h.name),
-                ("org", old.org != h.org),
-                ("kind", old.kind != h.kind),
-                ("country", old.country != h.country),
-                ("lat", old.lat.map(f64::to_bits) != h.lat.map(f64::to_bits)),
-                ("lon", old.lon.map(f64::to_bits) != h.lon.map(f64::to_bits)),
-            ]
-            .into_iter()
-            .find(|(_, d)| *d)
-            .map(|(f, _)| f);
-            return match field {
-                None => Ok(Declared::Same),
-                Some(field) => Err((
-                    field,
-                    Violation::Redeclared {
-                        what: "holder",
-                        id: h.id.clone(),
-                        field,
-                    },
-                )),
-            };
+            return redeclared(
+                "holder",
+                &h.id,
+                &[
+                    ("name", old.name != h.name),
+                    ("org", old.org != h.org),
+                    ("kind", old.kind != h.kind),
+                    ("country", old.country != h.country),
+                    ("lat", old.lat.map(f64::to_bits) != h.lat.map(f64::to_bits)),
+                    ("lon", old.lon.map(f64::to_bits) != h.lon.map(f64::to_bits)),
+                ],
+            );
         }
         if !self.org_index.contains_key(h.org.as_str()) {
             return Err(("org", Violation::UnknownOrg { org: h.org.clone() }));
@@ -559,32 +539,22 @@ impl Ledger {
     fn declare_item(&mut self, it: &Item) -> Result<Declared, (&'static str, Violation)> {
         if let Some(&i) = self.item_index.get(it.code.as_str()) {
             let old = &self.items[i as usize];
-            let field = [
-                ("name", old.name != it.name),
-                ("category", old.category != it.category),
-                ("tracking", old.tracking != it.tracking),
-                ("unit", old.unit != it.unit),
-                ("sensitive", old.sensitive != it.sensitive),
-                ("unit_value", old.unit_value != it.unit_value),
-                (
-                    "inventory_interval_days",
-                    old.inventory_interval_days != it.inventory_interval_days,
-                ),
-            ]
-            .into_iter()
-            .find(|(_, d)| *d)
-            .map(|(f, _)| f);
-            return match field {
-                None => Ok(Declared::Same),
-                Some(field) => Err((
-                    field,
-                    Violation::Redeclared {
-                        what: "item",
-                        id: it.code.clone(),
-                        field,
-                    },
-                )),
-            };
+            return redeclared(
+                "item",
+                &it.code,
+                &[
+                    ("name", old.name != it.name),
+                    ("category", old.category != it.category),
+                    ("tracking", old.tracking != it.tracking),
+                    ("unit", old.unit != it.unit),
+                    ("sensitive", old.sensitive != it.sensitive),
+                    ("unit_value", old.unit_value != it.unit_value),
+                    (
+                        "inventory_interval_days",
+                        old.inventory_interval_days != it.inventory_interval_days,
+                    ),
+                ],
+            );
         }
         self.item_index
             .insert(it.code.as_str().into(), self.items.len() as u32);
@@ -1086,6 +1056,26 @@ fn find_hash(sorted: &[(u64, u64)], hash: u64) -> Option<usize> {
         .binary_search_by_key(&hash, |&(h, _)| h)
         .ok()
         .map(|i| lo + i)
+}
+
+/// A re-declaration: identical is a no-op; otherwise it is refused, naming the first field
+/// (in interchange order) that differs.
+fn redeclared(
+    what: &'static str,
+    id: &str,
+    differs: &[(&'static str, bool)],
+) -> Result<Declared, (&'static str, Violation)> {
+    match differs.iter().find(|(_, d)| *d) {
+        None => Ok(Declared::Same),
+        Some(&(field, _)) => Err((
+            field,
+            Violation::Redeclared {
+                what,
+                id: id.to_owned(),
+                field,
+            },
+        )),
+    }
 }
 
 fn movement_id(r: &Record) -> &str {
