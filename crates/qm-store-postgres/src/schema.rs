@@ -212,6 +212,17 @@ CROSS JOIN LATERAL jsonb_array_elements(qm_body_json(j.body)) AS r(json);
 COMMENT ON VIEW records IS
     'Every record of every batch, in order: batch, type, json.';
 
+-- Every transfer (a movement's `transfer` field: a drawdown package, a contract), per item:
+-- how many movements and how much they moved, and when the first and the last happened.
+CREATE VIEW transfers AS
+SELECT transfer, item, count(*) AS movements, sum(qty)::BIGINT AS qty,
+       min(time) AS first_time, max(time) AS last_time
+FROM movements
+WHERE transfer IS NOT NULL
+GROUP BY transfer, item;
+COMMENT ON VIEW transfers IS
+    'Per transfer and item: movements, qty moved, first_time, last_time.';
+
 -- Current balances: the base written with the last snapshot, plus every movement of the
 -- batches after it. Exact after every commit, with no row written per batch.
 CREATE VIEW balances AS

@@ -133,6 +133,15 @@ FROM journal AS j,
      json_each('[' || replace(rtrim(j.body, char(10)), char(10), ',') || ']') AS r
 WHERE json_extract(r.value, '$.type') = 'movement';
 
+-- Every transfer (a movement's `transfer` field: a drawdown package, a contract), per item:
+-- how many movements and how much they moved, and when the first and the last happened.
+CREATE VIEW transfers AS
+SELECT transfer, item, count(*) AS movements, sum(qty) AS qty,
+       min(time) AS first_time, max(time) AS last_time
+FROM movements
+WHERE transfer IS NOT NULL
+GROUP BY transfer, item;
+
 -- The current balance of every (holder, item, lot) that is not zero: the base plus every
 -- movement recorded after it (taken from its `from` holder, given to its `to` holder). `lot`
 -- is '' for items that are not lot-tracked. Exact after every commit, though no balance row

@@ -209,6 +209,18 @@ fn the_views_expand_the_journal() {
         .get(0);
     assert_eq!(item_code, "155MM-M795");
 
+    // Transfers: per transfer and item, from the movements that name one.
+    let transfers: Vec<(String, String, i64, i64)> = sql
+        .query(
+            "SELECT transfer, item, movements, qty FROM transfers ORDER BY transfer, item",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    assert_eq!(transfers, vec![(s("PDA-7"), s("JAVELIN"), 1, 2)]);
+
     let balances: Vec<(String, String, Option<String>, i64)> = sql
         .query(
             "SELECT holder, item, lot, qty FROM balances ORDER BY holder, item",

@@ -103,6 +103,58 @@ fn views_expand_the_journal_bodies() {
 }
 
 #[test]
+fn the_transfers_view_sums_movements_per_transfer_and_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(&dir.path().join("ledger.qm")).unwrap();
+    let mv = |id: &str, time: &str, qty: u64, transfer: &str| {
+        let t = if transfer.is_empty() {
+            String::new()
+        } else {
+            format!(",\"transfer\":\"{transfer}\"")
+        };
+        format!("{{\"type\":\"movement\",\"id\":\"{id}\",\"time\":\"{time}\",\"item\":\"SHELL\",\"qty\":{qty},\"from\":\"D\",\"to\":\"U\"{t}}}\n")
+    };
+    append(
+        &mut s,
+        "a",
+        &(mv("m1", "2025-01-01T00:00:00Z", 10, "PDA-1")
+            + &mv("m2", "2025-01-05T00:00:00Z", 5, "PDA-1")),
+    );
+    append(
+        &mut s,
+        "a",
+        &(mv("m3", "2025-02-01T00:00:00Z", 7, "PDA-2") + &mv("m4", "2025-02-02T00:00:00Z", 1, "")),
+    );
+    let rows: Vec<(String, i64, i64, String, String)> = s
+        .connection()
+        .prepare("SELECT transfer, movements, qty, first_time, last_time FROM transfers ORDER BY transfer")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "PDA-1".into(),
+                2,
+                15,
+                "2025-01-01T00:00:00Z".into(),
+                "2025-01-05T00:00:00Z".into()
+            ),
+            (
+                "PDA-2".into(),
+                1,
+                7,
+                "2025-02-01T00:00:00Z".into(),
+                "2025-02-01T00:00:00Z".into()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn views_of_an_empty_body_are_empty() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = SqliteStore::open(&dir.path().join("ledger.qm")).unwrap();
