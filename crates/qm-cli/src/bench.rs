@@ -360,6 +360,30 @@ fn ingest(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
     Ok((n as f64 / secs, secs, db))
 }
 
+/// A movement of a bulk item: no lot, serials, kind, transfer or note.
+fn bulk_movement(
+    id: String,
+    time: i64,
+    item: String,
+    qty: u64,
+    from: String,
+    to: String,
+) -> Movement {
+    Movement {
+        id,
+        time,
+        item,
+        qty,
+        from,
+        to,
+        lot: None,
+        serials: None,
+        kind: None,
+        transfer: None,
+        note: None,
+    }
+}
+
 fn one_batch(m: Movement) -> [Record; 1] {
     [Record::Movement(m)]
 }
@@ -387,19 +411,14 @@ fn late_records(
     let items: Vec<String> = ledger.items().iter().map(|i| i.code.clone()).collect();
     let mut lat = Vec::with_capacity(count);
     for i in 0..count {
-        let m = Movement {
-            id: format!("late-{i}"),
-            time: t0 + (next() % (t1 - t0).max(1) as u64) as i64,
-            item: items[(next() % items.len() as u64) as usize].clone(),
-            qty: 1,
-            from: sources[(next() % sources.len() as u64) as usize].clone(),
-            to: depots[(next() % depots.len() as u64) as usize].clone(),
-            lot: None,
-            serials: None,
-            kind: None,
-            transfer: None,
-            note: None,
-        };
+        let m = bulk_movement(
+            format!("late-{i}"),
+            t0 + (next() % (t1 - t0).max(1) as u64) as i64,
+            items[(next() % items.len() as u64) as usize].clone(),
+            1,
+            sources[(next() % sources.len() as u64) as usize].clone(),
+            depots[(next() % depots.len() as u64) as usize].clone(),
+        );
         let batch = one_batch(m);
         let t = Instant::now();
         ledger
@@ -437,19 +456,14 @@ fn hot_key(n: u64, next: &mut dyn FnMut() -> u64) -> anyhow::Result<(f64, f64)> 
     let b = bar(n, "hot key history");
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..n {
-        batch.push(Record::Movement(Movement {
-            id: format!("h{i}"),
-            time: 1_600_000_000_000_000_000 + i as i64 * 1_000_000_000,
-            item: "shell".into(),
-            qty: 2,
-            from: "src".into(),
-            to: "d1".into(),
-            lot: None,
-            serials: None,
-            kind: None,
-            transfer: None,
-            note: None,
-        }));
+        batch.push(Record::Movement(bulk_movement(
+            format!("h{i}"),
+            1_600_000_000_000_000_000 + i as i64 * 1_000_000_000,
+            "shell".into(),
+            2,
+            "src".into(),
+            "d1".into(),
+        )));
         if batch.len() == 10_000 || i + 1 == n {
             ledger
                 .apply(&batch, &Originals::default())
@@ -464,19 +478,14 @@ fn hot_key(n: u64, next: &mut dyn FnMut() -> u64) -> anyhow::Result<(f64, f64)> 
     let mut lat = Vec::with_capacity(count as usize);
     for i in 0..count {
         let at = 1_600_000_000_000_000_000 + (next() % n) as i64 * 1_000_000_000 + 1;
-        let m = Movement {
-            id: format!("late-{i}"),
-            time: at,
-            item: "shell".into(),
-            qty: 1,
-            from: "d1".into(),
-            to: "d2".into(),
-            lot: None,
-            serials: None,
-            kind: None,
-            transfer: None,
-            note: None,
-        };
+        let m = bulk_movement(
+            format!("late-{i}"),
+            at,
+            "shell".into(),
+            1,
+            "d1".into(),
+            "d2".into(),
+        );
         let batch = one_batch(m);
         let t = Instant::now();
         let r = ledger.apply(&batch, &Originals::default());
