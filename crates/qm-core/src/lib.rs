@@ -5,6 +5,7 @@
 
 mod idhash;
 mod ledger;
+pub mod limits;
 mod record;
 mod rejection;
 mod snapshot;

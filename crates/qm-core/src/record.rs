@@ -1,8 +1,10 @@
-//! The records of the ledger: master data (orgs, holders, items, floors) and movements.
+//! The records of the ledger: master data (orgs, holders, items, floors), movements, and the
+//! workflow of interchange v1.1 (transfers, allocations, cancellations, pauses, resumptions,
+//! forecasts, threat reports, inventories).
 //!
-//! These mirror interchange format v1 (`shared/spec/interchange.md`) field for field, so
-//! that an export reproduces exactly what was applied. Optional fields stay `Option` so
-//! that "absent" and "present with the default value" survive a round trip.
+//! These mirror the interchange format (`shared/spec/interchange.md`, `workflow.md`) field
+//! for field, so that an export reproduces exactly what was applied. Optional fields stay
+//! `Option` so that "absent" and "present with the default value" survive a round trip.
 
 /// Effective time: nanoseconds since the Unix epoch, UTC.
 pub type Time = i64;
@@ -15,18 +17,127 @@ pub enum Record {
     Item(Item),
     Floor(Floor),
     Movement(Movement),
+    Transfer(Transfer),
+    Allocate(Allocate),
+    Cancel(Cancel),
+    Pause(Pause),
+    Resume(Resume),
+    Production(Production),
+    Consumption(Consumption),
+    Threat(Threat),
+    Inventory(Inventory),
 }
 
 impl Record {
     /// The `type` of the record in the interchange format.
     pub fn type_name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// The kind of the record.
+    pub fn kind(&self) -> RecordKind {
         match self {
-            Record::Org(_) => "org",
-            Record::Holder(_) => "holder",
-            Record::Item(_) => "item",
-            Record::Floor(_) => "floor",
-            Record::Movement(_) => "movement",
+            Record::Org(_) => RecordKind::Org,
+            Record::Holder(_) => RecordKind::Holder,
+            Record::Item(_) => RecordKind::Item,
+            Record::Floor(_) => RecordKind::Floor,
+            Record::Movement(_) => RecordKind::Movement,
+            Record::Transfer(_) => RecordKind::Transfer,
+            Record::Allocate(_) => RecordKind::Allocate,
+            Record::Cancel(_) => RecordKind::Cancel,
+            Record::Pause(_) => RecordKind::Pause,
+            Record::Resume(_) => RecordKind::Resume,
+            Record::Production(_) => RecordKind::Production,
+            Record::Consumption(_) => RecordKind::Consumption,
+            Record::Threat(_) => RecordKind::Threat,
+            Record::Inventory(_) => RecordKind::Inventory,
         }
+    }
+
+    /// The record's own id (its idempotency key), for the kinds that have one.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Record::Org(r) => Some(&r.id),
+            Record::Holder(r) => Some(&r.id),
+            Record::Item(r) => Some(&r.code),
+            Record::Floor(_) => None,
+            Record::Movement(r) => Some(&r.id),
+            Record::Transfer(r) => Some(&r.id),
+            Record::Allocate(r) => Some(&r.id),
+            Record::Cancel(r) => Some(&r.id),
+            Record::Pause(r) => Some(&r.id),
+            Record::Resume(r) => Some(&r.id),
+            Record::Production(r) => Some(&r.id),
+            Record::Consumption(r) => Some(&r.id),
+            Record::Threat(r) => Some(&r.id),
+            Record::Inventory(r) => Some(&r.id),
+        }
+    }
+}
+
+/// The kinds of record, in the order a batch applies them (see [`RecordKind::ALL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecordKind {
+    Org,
+    Holder,
+    Item,
+    Floor,
+    Transfer,
+    Cancel,
+    Pause,
+    Resume,
+    Allocate,
+    Movement,
+    Production,
+    Consumption,
+    Threat,
+    Inventory,
+}
+
+impl RecordKind {
+    /// Every kind, in dependency order: a kind's records may refer only to records of kinds
+    /// before it (or of its own kind for none). Within one batch the ledger applies every
+    /// record of one kind before any record of the next, so the order of lines in a file
+    /// never matters.
+    pub const ALL: [RecordKind; 14] = [
+        RecordKind::Org,
+        RecordKind::Holder,
+        RecordKind::Item,
+        RecordKind::Floor,
+        RecordKind::Transfer,
+        RecordKind::Cancel,
+        RecordKind::Pause,
+        RecordKind::Resume,
+        RecordKind::Allocate,
+        RecordKind::Movement,
+        RecordKind::Production,
+        RecordKind::Consumption,
+        RecordKind::Threat,
+        RecordKind::Inventory,
+    ];
+
+    /// The `type` in the interchange format.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::Org => "org",
+            RecordKind::Holder => "holder",
+            RecordKind::Item => "item",
+            RecordKind::Floor => "floor",
+            RecordKind::Movement => "movement",
+            RecordKind::Transfer => "transfer",
+            RecordKind::Allocate => "allocate",
+            RecordKind::Cancel => "cancel",
+            RecordKind::Pause => "pause",
+            RecordKind::Resume => "resume",
+            RecordKind::Production => "production",
+            RecordKind::Consumption => "consumption",
+            RecordKind::Threat => "threat",
+            RecordKind::Inventory => "inventory",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RecordKind> {
+        RecordKind::ALL.into_iter().find(|k| k.name() == s)
     }
 }
 
@@ -141,7 +252,9 @@ impl Tracking {
     }
 }
 
-/// A value per unit, kept as the decimal text it was given in (no float rounding).
+/// An amount of money, kept as the decimal text it was given in (no float rounding): a
+/// non-negative decimal of at most [`crate::limits::MONEY_INT_DIGITS_MAX`] integer and
+/// [`crate::limits::MONEY_FRAC_DIGITS_MAX`] fractional digits, and an ISO 4217 code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Money {
     pub amount: String,
@@ -212,4 +325,172 @@ impl Movement {
             .find(|(_, differs)| *differs)
             .map(|(name, _)| name)
     }
+}
+
+/// A donor's decision to give a recipient items: the commitment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    pub id: String,
+    pub time: Time,
+    /// Org that gives.
+    pub donor: String,
+    /// Org that receives.
+    pub recipient: String,
+    /// At least one line; each item at most once.
+    pub lines: Vec<TransferLine>,
+    /// A drawdown package, a contract, a partner-funded purchase.
+    pub authority: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One line of a transfer: how much of an item is committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferLine {
+    pub item: String,
+    /// At least 1.
+    pub qty: u64,
+    /// The line's total value.
+    pub value: Option<Money>,
+}
+
+/// An approval that earmarks stock at one of the donor's depots for a transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocate {
+    pub id: String,
+    pub time: Time,
+    pub transfer: String,
+    pub item: String,
+    /// At least 1.
+    pub qty: u64,
+    /// A depot of the donor.
+    pub from: String,
+    pub lot: Option<String>,
+    /// Accepts an allocation that breaches the donor's floor, with the reason kept.
+    pub override_: Option<Override>,
+}
+
+/// Who overrode a refusal, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub reason: String,
+    pub by: String,
+}
+
+/// Lowers what a transfer commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancel {
+    pub id: String,
+    pub time: Time,
+    pub transfer: String,
+    /// With `qty`: that much of this item; alone: this item's whole undispatched remainder;
+    /// absent: every line's whole undispatched remainder.
+    pub item: Option<String>,
+    /// Only with `item`; at least 1.
+    pub qty: Option<u64>,
+    pub reason: Option<String>,
+    pub by: Option<String>,
+}
+
+/// A scoped stop on approvals and dispatches. At least one scope field is present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    pub id: String,
+    pub time: Time,
+    pub reason: String,
+    pub by: String,
+    /// Item codes.
+    pub items: Option<Vec<String>>,
+    pub categories: Option<Vec<String>>,
+    pub donor: Option<String>,
+    pub recipient: Option<String>,
+    pub transfer: Option<String>,
+    /// When the pause is to be reviewed.
+    pub review_by: Option<Time>,
+}
+
+/// Ends a pause from its time on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    pub id: String,
+    pub time: Time,
+    pub pause: String,
+    pub reason: Option<String>,
+    pub by: Option<String>,
+}
+
+/// A production plan: a rate per calendar month into a holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Production {
+    pub id: String,
+    pub item: String,
+    /// The holder the output enters.
+    pub to: String,
+    pub qty_per_month: u64,
+    pub from_time: Time,
+    /// `None`: for ever.
+    pub to_time: Option<Time>,
+    /// Joint production with this org.
+    pub partner: Option<String>,
+}
+
+/// A consumption plan: a rate per calendar month of an org's use of an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consumption {
+    pub id: String,
+    pub item: String,
+    pub org: String,
+    pub qty_per_month: u64,
+    pub from_time: Time,
+    pub to_time: Option<Time>,
+}
+
+/// A report of attacks over one month in one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Threat {
+    pub id: String,
+    /// The month it covers (any time in it).
+    pub time: Time,
+    pub region: String,
+    pub launched: ThreatCounts,
+    pub intercepted: Option<ThreatCounts>,
+    /// Item code -> quantity used, sorted by item code, each code once.
+    pub interceptors_used: Option<Vec<(String, u64)>>,
+}
+
+/// Counts of threats by kind; an absent count is kept absent (it reads as 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ThreatCounts {
+    pub drones: Option<u64>,
+    pub cruise_missiles: Option<u64>,
+    pub ballistic_missiles: Option<u64>,
+}
+
+impl ThreatCounts {
+    /// Every threat counted, absent counts as 0.
+    pub fn total(&self) -> u64 {
+        [self.drones, self.cruise_missiles, self.ballistic_missiles]
+            .into_iter()
+            .map(|c| c.unwrap_or(0))
+            .fold(0u64, u64::saturating_add)
+    }
+}
+
+/// A monitor's count at a holder on a date. It never changes a balance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inventory {
+    pub id: String,
+    pub time: Time,
+    pub holder: String,
+    /// The org of the monitor.
+    pub by: String,
+    pub serials_seen: Option<Vec<String>>,
+    pub counts: Option<Vec<InventoryCount>>,
+}
+
+/// One counted quantity of an inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryCount {
+    pub item: String,
+    pub qty: u64,
+    pub lot: Option<String>,
 }

@@ -348,6 +348,7 @@ impl Spelling {
                     f.push(("note", s(v)));
                 }
             }
+            _ => unreachable!("the generator makes v1 records only"),
         }
         self.line(f)
     }

@@ -74,7 +74,7 @@ impl Checker {
                     );
                     assert!(orgs.contains(&f.org), "floor of unknown org {}", f.org);
                 }
-                Record::Movement(m) => panic!("movement {} in master data", m.id),
+                other => panic!("a {} record in master data", other.type_name()),
             }
         }
         c
