@@ -3,6 +3,7 @@
 //! Architecture invariant: no I/O, no async, no JSON, no database. Broken input comes back as
 //! data ([`Rejection`]) beside the result; the same journal always rebuilds the same state.
 
+mod codec;
 mod idhash;
 mod ledger;
 pub mod limits;

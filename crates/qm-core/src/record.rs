@@ -83,11 +83,11 @@ pub enum RecordKind {
     Item,
     Floor,
     Transfer,
-    Cancel,
     Pause,
     Resume,
     Allocate,
     Movement,
+    Cancel,
     Production,
     Consumption,
     Threat,
@@ -95,21 +95,24 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    /// Every kind, in dependency order: a kind's records may refer only to records of kinds
-    /// before it (or of its own kind for none). Within one batch the ledger applies every
-    /// record of one kind before any record of the next, so the order of lines in a file
-    /// never matters.
+    /// Every kind, in the order a batch applies them (the enum's own order): a kind's
+    /// records refer only to records of kinds before it. Within one batch the ledger applies
+    /// every record of one kind before any record of the next, so the order of lines in a file
+    /// never matters: transfers before the pauses that may name them, pauses and resumptions
+    /// before the allocations and dispatches they stop, allocations before the dispatches
+    /// that use them, and cancellations last, so that "the whole undispatched remainder"
+    /// counts everything the batch dispatched.
     pub const ALL: [RecordKind; 14] = [
         RecordKind::Org,
         RecordKind::Holder,
         RecordKind::Item,
         RecordKind::Floor,
         RecordKind::Transfer,
-        RecordKind::Cancel,
         RecordKind::Pause,
         RecordKind::Resume,
         RecordKind::Allocate,
         RecordKind::Movement,
+        RecordKind::Cancel,
         RecordKind::Production,
         RecordKind::Consumption,
         RecordKind::Threat,
@@ -493,4 +496,85 @@ pub struct InventoryCount {
     pub item: String,
     pub qty: u64,
     pub lot: Option<String>,
+}
+
+/// The first field, in interchange order, in which two records of one kind differ: what a
+/// rejection of a reused id or a changed re-declaration names.
+pub trait FirstDifference {
+    fn first_difference(&self, other: &Self) -> Option<&'static str>;
+}
+
+macro_rules! first_difference {
+    ($t:ty { $($f:ident => $name:literal),* $(,)? }) => {
+        impl FirstDifference for $t {
+            fn first_difference(&self, other: &Self) -> Option<&'static str> {
+                $( if self.$f != other.$f { return Some($name); } )*
+                None
+            }
+        }
+    };
+}
+
+first_difference!(Org { id => "id", name => "name", kind => "kind" });
+first_difference!(Item {
+    code => "code", name => "name", category => "category", tracking => "tracking",
+    unit => "unit", sensitive => "sensitive", unit_value => "unit_value",
+    inventory_interval_days => "inventory_interval_days",
+});
+first_difference!(Transfer {
+    id => "id", time => "time", donor => "donor", recipient => "recipient", lines => "lines",
+    authority => "authority", note => "note",
+});
+first_difference!(Allocate {
+    id => "id", time => "time", transfer => "transfer", item => "item", qty => "qty",
+    from => "from", lot => "lot", override_ => "override",
+});
+first_difference!(Cancel {
+    id => "id", time => "time", transfer => "transfer", item => "item", qty => "qty",
+    reason => "reason", by => "by",
+});
+first_difference!(Pause {
+    id => "id", time => "time", reason => "reason", by => "by", items => "items",
+    categories => "categories", donor => "donor", recipient => "recipient",
+    transfer => "transfer", review_by => "review_by",
+});
+first_difference!(Resume { id => "id", time => "time", pause => "pause", reason => "reason", by => "by" });
+first_difference!(Production {
+    id => "id", item => "item", to => "to", qty_per_month => "qty_per_month",
+    from_time => "from_time", to_time => "to_time", partner => "partner",
+});
+first_difference!(Consumption {
+    id => "id", item => "item", org => "org", qty_per_month => "qty_per_month",
+    from_time => "from_time", to_time => "to_time",
+});
+first_difference!(Threat {
+    id => "id", time => "time", region => "region", launched => "launched",
+    intercepted => "intercepted", interceptors_used => "interceptors_used",
+});
+first_difference!(Inventory {
+    id => "id", time => "time", holder => "holder", by => "by",
+    serials_seen => "serials_seen", counts => "counts",
+});
+
+impl FirstDifference for Holder {
+    fn first_difference(&self, other: &Self) -> Option<&'static str> {
+        let bits = |v: Option<f64>| v.map(f64::to_bits);
+        [
+            ("id", self.id != other.id),
+            ("name", self.name != other.name),
+            ("org", self.org != other.org),
+            ("kind", self.kind != other.kind),
+            ("country", self.country != other.country),
+            ("lat", bits(self.lat) != bits(other.lat)),
+            ("lon", bits(self.lon) != bits(other.lon)),
+        ]
+        .into_iter()
+        .find_map(|(name, differs)| differs.then_some(name))
+    }
+}
+
+impl FirstDifference for Movement {
+    fn first_difference(&self, other: &Self) -> Option<&'static str> {
+        self.first_differing_field(other)
+    }
 }

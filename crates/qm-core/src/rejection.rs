@@ -104,11 +104,130 @@ pub enum Violation {
         serial: String,
         at: Time,
     },
-    /// A movement id already used by a different movement.
+    /// An id already used by a different record of the same kind.
     IdReused {
+        /// The kind: `movement`, `transfer`, `allocate`...
+        what: &'static str,
         id: String,
         field: &'static str,
     },
+    /// A quantity past [`crate::limits::QTY_MAX`].
+    QtyTooLarge {
+        qty: u64,
+    },
+    /// A record would take the total volume moved through a balance (or an org's stock of an
+    /// item) past [`crate::limits::VOLUME_MAX`].
+    VolumeExceeded {
+        holder: String,
+        item: String,
+        lot: Option<String>,
+    },
+    UnknownTransfer {
+        transfer: String,
+    },
+    UnknownPause {
+        pause: String,
+    },
+    /// A pause names a category no item has.
+    UnknownCategory {
+        category: String,
+    },
+    /// A transfer from an org to itself.
+    SameOrg {
+        org: String,
+    },
+    /// An item listed twice among a transfer's lines.
+    LineRepeated {
+        item: String,
+    },
+    /// A record about a transfer's item that is not one of its lines.
+    NotALine {
+        transfer: String,
+        item: String,
+    },
+    /// An allocation from a holder that is not a depot of the transfer's donor.
+    NotDonorDepot {
+        holder: String,
+        donor: String,
+    },
+    /// A record dated before the transfer it refers to.
+    BeforeTransfer {
+        transfer: String,
+        transfer_time: Time,
+    },
+    /// A pause in scope stands at the record's time.
+    Paused {
+        pause: String,
+        reason: String,
+        since: Time,
+        review_by: Option<Time>,
+        at: Time,
+    },
+    /// A transfer's allocations of an item would exceed what it commits.
+    OverCommitted {
+        transfer: String,
+        item: String,
+        committed: u64,
+        allocated: u64,
+        at: Time,
+    },
+    /// A depot's available stock (balance less earmarks) would go negative.
+    DepotShort {
+        holder: String,
+        item: String,
+        lot: Option<String>,
+        at: Time,
+        short_by: u64,
+    },
+    /// The donor's available stock over all its depots would fall below its floor.
+    BelowFloor {
+        item: String,
+        org: String,
+        floor: u64,
+        available: i64,
+        at: Time,
+        short_by: u64,
+    },
+    /// A dispatch beyond what the transfer has earmarked at the depot.
+    ExceedsEarmark {
+        transfer: String,
+        item: String,
+        holder: String,
+        lot: Option<String>,
+        at: Time,
+        short_by: u64,
+    },
+    /// A cancellation that would take the commitment below what is already dispatched.
+    CancelBelowDispatched {
+        transfer: String,
+        item: String,
+        committed: u64,
+        dispatched: u64,
+        qty: u64,
+    },
+    /// A `qty` on a cancellation without an `item`.
+    QtyWithoutItem,
+    /// A pause that names no scope field.
+    PauseWithoutScope,
+    /// A pause that is already resumed.
+    AlreadyResumed {
+        pause: String,
+        resume: String,
+        at: Time,
+    },
+    /// A resumption dated before its pause.
+    ResumeBeforePause {
+        pause: String,
+        since: Time,
+    },
+    /// A holder that cannot take this record (production into a source or a sink).
+    WrongHolderKind {
+        holder: String,
+        kind: &'static str,
+        expected: &'static str,
+    },
+    /// An end before a start.
+    EndsBeforeStart,
     /// An org, holder or item re-declared with a different value.
     Redeclared {
         what: &'static str,
@@ -164,9 +283,101 @@ impl fmt::Display for Violation {
                 "serial {serial:?} of {item:?} already moves at {}: a serial moves at most once per instant",
                 format_time_plain(*at)
             ),
-            IdReused { id, field } => {
-                write!(f, "movement id {id:?} is already used by a different movement (field {field:?} differs)")
+            IdReused { what, id, field } => {
+                write!(f, "{what} id {id:?} is already used by a different {what} (field {field:?} differs)")
             }
+            QtyTooLarge { qty } => write!(
+                f,
+                "{qty} is more than the largest quantity a record may carry, {}",
+                crate::limits::QTY_MAX
+            ),
+            VolumeExceeded { holder, item, lot } => {
+                write!(f, "the total quantity moved through {item:?}")?;
+                if let Some(lot) = lot {
+                    write!(f, " lot {lot:?}")?;
+                }
+                write!(f, " at {holder:?} would pass the bound of {} (2^62)", crate::limits::VOLUME_MAX)
+            }
+            UnknownTransfer { transfer } => write!(f, "unknown transfer {transfer:?}"),
+            UnknownPause { pause } => write!(f, "unknown pause {pause:?}"),
+            UnknownCategory { category } => write!(f, "no item has category {category:?}"),
+            SameOrg { org } => write!(f, "the donor and the recipient are both {org:?}"),
+            LineRepeated { item } => write!(f, "item {item:?} is listed twice among the lines"),
+            NotALine { transfer, item } => {
+                write!(f, "item {item:?} is not a line of transfer {transfer:?}")
+            }
+            NotDonorDepot { holder, donor } => {
+                write!(f, "holder {holder:?} is not a depot of the donor {donor:?}")
+            }
+            BeforeTransfer { transfer, transfer_time } => write!(
+                f,
+                "transfer {transfer:?} is committed at {}: this record is dated before it",
+                format_time_plain(*transfer_time)
+            ),
+            Paused { pause, reason, since, review_by, at } => {
+                write!(
+                    f,
+                    "pause {pause:?} stands at {} (since {}",
+                    format_time_plain(*at),
+                    format_time_plain(*since)
+                )?;
+                if let Some(r) = review_by {
+                    write!(f, ", to be reviewed by {}", format_time_plain(*r))?;
+                }
+                write!(f, "): {reason}")
+            }
+            OverCommitted { transfer, item, committed, allocated, at } => write!(
+                f,
+                "allocations of {item:?} under transfer {transfer:?} would reach {allocated} at {}, more than the {committed} committed",
+                format_time_plain(*at)
+            ),
+            DepotShort { holder, item, lot, at, short_by } => {
+                write!(f, "available stock (balance less earmarks) of {item:?}")?;
+                if let Some(lot) = lot {
+                    write!(f, " lot {lot:?}")?;
+                }
+                write!(f, " at {holder:?} would go negative at {}: short by {short_by}", format_time_plain(*at))
+            }
+            BelowFloor { item, org, floor, available, at, short_by } => write!(
+                f,
+                "available stock of {item:?} for org {org:?} would fall to {available} at {}, below its floor of {floor}: short by {short_by} (an override with a reason accepts it)",
+                format_time_plain(*at)
+            ),
+            ExceedsEarmark { transfer, item, holder, lot, at, short_by } => {
+                write!(f, "dispatch of {item:?}")?;
+                if let Some(lot) = lot {
+                    write!(f, " lot {lot:?}")?;
+                }
+                write!(
+                    f,
+                    " from {holder:?} under transfer {transfer:?} exceeds its earmark there at {}: short by {short_by}",
+                    format_time_plain(*at)
+                )
+            }
+            CancelBelowDispatched { transfer, item, committed, dispatched, qty } => write!(
+                f,
+                "cancelling {qty} of {item:?} would take transfer {transfer:?}'s commitment from {committed} to {}, below the {dispatched} already dispatched",
+                committed.saturating_sub(*qty)
+            ),
+            QtyWithoutItem => write!(f, "a cancelled qty needs the item it is of"),
+            PauseWithoutScope => write!(
+                f,
+                "a pause names at least one of items, categories, donor, recipient, transfer"
+            ),
+            AlreadyResumed { pause, resume, at } => write!(
+                f,
+                "pause {pause:?} is already resumed by {resume:?} at {}",
+                format_time_plain(*at)
+            ),
+            ResumeBeforePause { pause, since } => write!(
+                f,
+                "pause {pause:?} stands only from {}: a resumption cannot be earlier",
+                format_time_plain(*since)
+            ),
+            WrongHolderKind { holder, kind, expected } => {
+                write!(f, "holder {holder:?} is a {kind}: expected {expected}")
+            }
+            EndsBeforeStart => write!(f, "ends before it starts"),
             Redeclared { what, id, field } => {
                 write!(f, "{what} {id:?} is already declared with a different {field:?}")
             }

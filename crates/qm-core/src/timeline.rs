@@ -7,12 +7,28 @@
 //!
 //! - `balance_at(t)`: the balance counting every entry at or before `t`;
 //! - `min_from(t)`: the lowest balance at any time at or after `t` (is a late withdrawal safe?);
-//! - `add(t, delta)`: record a movement, late or not, without reposting anything.
+//! - `add(t, delta)`: record a movement, late or not, without reposting anything;
+//! - `lowest_in(from, to)`: the lowest balance at any instant of a span (is a floor kept?).
+//!
+//! Overflow-proof: a timeline keeps its *volume*, the sum of the absolute values of its
+//! entries, and [`Timeline::try_add`] refuses (changing nothing) an add that would take it past
+//! [`VOLUME_MAX`]. Every running balance and every subtree sum is at most the volume in
+//! absolute value, so no sum inside the tree can wrap.
 //!
 //! Appending at the end (the common case) fills leaves completely; inserts in the middle split
 //! leaves in half.
 
+use crate::limits::VOLUME_MAX;
 use crate::Time;
+
+/// The largest single delta [`Timeline::try_add`] takes: with the volume at most
+/// [`VOLUME_MAX`] before an add, no partial sum can pass `i64::MAX` while the add is applied
+/// and checked.
+pub const DELTA_MAX: u64 = 1 << 61;
+
+/// An add refused because the timeline's volume would pass [`VOLUME_MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VolumeExceeded;
 
 /// Entries per leaf.
 const LEAF_MAX: usize = 64;
@@ -110,6 +126,8 @@ pub struct Timeline {
     len: u64,
     /// Time of the last entry, `Time::MIN` when empty.
     last: Time,
+    /// Sum of the absolute values of the entries: a bound on every running balance.
+    volume: u64,
 }
 
 impl Default for Timeline {
@@ -119,6 +137,7 @@ impl Default for Timeline {
             total: 0,
             len: 0,
             last: Time::MIN,
+            volume: 0,
         }
     }
 }
@@ -184,7 +203,20 @@ impl Timeline {
         t.total = agg.sum;
         t.len = times.len() as u64;
         t.last = *times.last().expect("non-empty");
+        t.volume = deltas
+            .iter()
+            .fold(0u64, |v, d| v.saturating_add(d.unsigned_abs()));
         t
+    }
+
+    /// Whether entries decoded from outside (a snapshot) are within the volume bound.
+    pub fn within_volume(&self) -> bool {
+        self.volume <= VOLUME_MAX
+    }
+
+    /// The sum of the absolute values of the entries.
+    pub fn volume(&self) -> u64 {
+        self.volume
     }
 
     /// The balance after every entry: the balance at the end of time.
@@ -206,9 +238,28 @@ impl Timeline {
         (self.len > 0).then_some(self.last)
     }
 
-    /// Adds `delta` at time `t`.
+    /// Adds `delta` at time `t`, unless that would take the volume past [`VOLUME_MAX`]: then
+    /// nothing changes.
+    pub fn try_add(&mut self, t: Time, delta: i64) -> Result<Added, VolumeExceeded> {
+        assert!(
+            delta.unsigned_abs() <= DELTA_MAX,
+            "a delta of {delta} is past DELTA_MAX: callers bound quantities first"
+        );
+        let before = self.volume;
+        let added = self.add(t, delta);
+        if self.volume > VOLUME_MAX {
+            self.undo_add(t, delta, added);
+            debug_assert_eq!(self.volume, before);
+            return Err(VolumeExceeded);
+        }
+        Ok(added)
+    }
+
+    /// Adds `delta` at time `t`. The caller makes sure the volume stays bounded (see
+    /// [`Timeline::try_add`]).
     pub fn add(&mut self, t: Time, delta: i64) -> Added {
-        let (added, split) = add_rec(&mut self.root, t, delta);
+        let (added, split, old) = add_rec(&mut self.root, t, delta);
+        self.volume = self.volume - old.unsigned_abs() + (old + delta).unsigned_abs();
         if let Split::Right { key, node } = split {
             let left = std::mem::replace(&mut self.root, Node::Leaf(Vec::new()));
             let left_agg = agg_of(&left);
@@ -230,7 +281,8 @@ impl Timeline {
     /// Undoes an [`add`](Self::add) of `delta` at `t` that returned `added`.
     /// Undos must come in reverse order of the adds.
     pub fn undo_add(&mut self, t: Time, delta: i64, added: Added) {
-        undo_rec(&mut self.root, t, delta, added);
+        let current = undo_rec(&mut self.root, t, delta, added);
+        self.volume = self.volume - current.unsigned_abs() + (current - delta).unsigned_abs();
         self.total -= delta;
         if added == Added::Created {
             self.len -= 1;
@@ -320,6 +372,32 @@ impl Timeline {
         }
     }
 
+    /// The lowest balance at any instant `t` with `from <= t < to`, and the earliest such
+    /// instant: the balance at `from` itself, or after an entry inside the span. `None` when
+    /// the span is empty.
+    pub fn lowest_in(&self, from: Time, to: Time) -> Option<(i64, Time)> {
+        if from >= to {
+            return None;
+        }
+        let mut best = (self.balance_at(from), from);
+        if let Some((b, at)) = min_between(&self.root, 0, from, to) {
+            if b < best.0 {
+                best = (b, at);
+            }
+        }
+        Some(best)
+    }
+
+    /// The earliest entry at or after `from` after which the balance is below `limit`, with
+    /// that balance; `None` when there is none. Logarithmic: subtrees whose lowest balance is
+    /// not below the limit are skipped whole.
+    pub fn first_below(&self, from: Time, limit: i64) -> Option<(Time, i64)> {
+        if self.len == 0 || from > self.last {
+            return None;
+        }
+        first_below_rec(&self.root, 0, from, limit)
+    }
+
     /// Every entry in time order, as (time, delta).
     pub fn entries(&self) -> Vec<(Time, i64)> {
         let mut out = Vec::with_capacity(self.len as usize);
@@ -358,17 +436,20 @@ fn last_time_of(node: &Node) -> Option<Time> {
     }
 }
 
-fn add_rec(node: &mut Node, t: Time, delta: i64) -> (Added, Split) {
+/// Adds `delta` at `t` under `node`: what it did, whether the node split, and the delta the
+/// entry at `t` had before (0 for a new entry).
+fn add_rec(node: &mut Node, t: Time, delta: i64) -> (Added, Split, i64) {
     match node {
         Node::Leaf(entries) => {
             let pos = entries.partition_point(|e| e.time < t);
             if pos < entries.len() && entries[pos].time == t {
+                let old = entries[pos].delta;
                 entries[pos].delta += delta;
-                return (Added::Merged, Split::None);
+                return (Added::Merged, Split::None, old);
             }
             if entries.len() < LEAF_MAX {
                 entries.insert(pos, Entry { time: t, delta });
-                return (Added::Created, Split::None);
+                return (Added::Created, Split::None, 0);
             }
             if pos == entries.len() {
                 // Appending past a full leaf: start a new one and leave this one full.
@@ -380,6 +461,7 @@ fn add_rec(node: &mut Node, t: Time, delta: i64) -> (Added, Split) {
                         key: t,
                         node: Node::Leaf(right),
                     },
+                    0,
                 );
             }
             let mut right = entries.split_off(LEAF_MAX / 2);
@@ -396,21 +478,22 @@ fn add_rec(node: &mut Node, t: Time, delta: i64) -> (Added, Split) {
                     key,
                     node: Node::Leaf(right),
                 },
+                0,
             )
         }
         Node::Internal(n) => {
             let i = n.route(t);
-            let (added, split) = add_rec(&mut n.children[i], t, delta);
+            let (added, split, old) = add_rec(&mut n.children[i], t, delta);
             n.aggs[i] = agg_of(&n.children[i]);
             let Split::Right { key, node: new } = split else {
-                return (added, Split::None);
+                return (added, Split::None, old);
             };
             let new_agg = agg_of(&new);
             n.keys.insert(i + 1, key);
             n.aggs.insert(i + 1, new_agg);
             n.children.insert(i + 1, new);
             if n.children.len() <= NODE_MAX {
-                return (added, Split::None);
+                return (added, Split::None, old);
             }
             // Split this node: keep it full when the split came from the rightmost child.
             let at = if i + 2 == n.children.len() {
@@ -430,12 +513,14 @@ fn add_rec(node: &mut Node, t: Time, delta: i64) -> (Added, Split) {
                     key,
                     node: Node::Internal(Box::new(right)),
                 },
+                old,
             )
         }
     }
 }
 
-fn undo_rec(node: &mut Node, t: Time, delta: i64, added: Added) {
+/// Undoes an add under `node`; gives back the entry's delta before the undo.
+fn undo_rec(node: &mut Node, t: Time, delta: i64, added: Added) -> i64 {
     match node {
         Node::Leaf(entries) => {
             let pos = entries.partition_point(|e| e.time < t);
@@ -443,20 +528,104 @@ fn undo_rec(node: &mut Node, t: Time, delta: i64, added: Added) {
                 pos < entries.len() && entries[pos].time == t,
                 "undo of an entry that is not there"
             );
+            let current = entries[pos].delta;
             match added {
                 Added::Created => {
-                    assert_eq!(entries[pos].delta, delta, "undo out of order");
+                    assert_eq!(current, delta, "undo out of order");
                     entries.remove(pos);
                 }
                 Added::Merged => entries[pos].delta -= delta,
             }
+            current
         }
         Node::Internal(n) => {
             let i = n.route(t);
-            undo_rec(&mut n.children[i], t, delta, added);
+            let current = undo_rec(&mut n.children[i], t, delta, added);
             n.aggs[i] = agg_of(&n.children[i]);
+            current
         }
     }
+}
+
+fn first_below_rec(node: &Node, base: i64, from: Time, limit: i64) -> Option<(Time, i64)> {
+    match node {
+        Node::Leaf(entries) => {
+            let mut acc = base;
+            for e in entries {
+                acc += e.delta;
+                if e.time >= from && acc < limit {
+                    return Some((e.time, acc));
+                }
+            }
+            None
+        }
+        Node::Internal(n) => {
+            let mut acc = base;
+            for i in 0..n.children.len() {
+                let end = n.keys.get(i + 1).copied();
+                let a = n.aggs[i];
+                let reaches_from = end.is_none_or(|e| e > from);
+                if reaches_from && a.min != i64::MAX && acc + a.min < limit {
+                    if let Some(hit) = first_below_rec(&n.children[i], acc, from, limit) {
+                        return Some(hit);
+                    }
+                }
+                acc += a.sum;
+            }
+            None
+        }
+    }
+}
+
+/// The lowest running balance after an entry with `lo < time < hi`, and the earliest time it
+/// is reached; `base` is the balance before `node`'s first entry.
+fn min_between(node: &Node, base: i64, lo: Time, hi: Time) -> Option<(i64, Time)> {
+    let mut best: Option<(i64, Time)> = None;
+    let mut keep = |cand: Option<(i64, Time)>| {
+        if let Some((b, at)) = cand {
+            if best.is_none_or(|(x, _)| b < x) {
+                best = Some((b, at));
+            }
+        }
+    };
+    match node {
+        Node::Leaf(entries) => {
+            let mut acc = base;
+            for e in entries {
+                if e.time >= hi {
+                    break;
+                }
+                acc += e.delta;
+                if e.time > lo {
+                    keep(Some((acc, e.time)));
+                }
+            }
+        }
+        Node::Internal(n) => {
+            let mut acc = base;
+            for i in 0..n.children.len() {
+                let start = if i == 0 { Time::MIN } else { n.keys[i] };
+                if start >= hi {
+                    break;
+                }
+                let end = n.keys.get(i + 1).copied(); // exclusive; None: unbounded
+                let before_lo = end.is_some_and(|e| e <= lo.saturating_add(1));
+                if !before_lo {
+                    let inside = start > lo && end.is_some_and(|e| e <= hi);
+                    if inside {
+                        let a = n.aggs[i];
+                        if a.min != i64::MAX {
+                            keep(Some((acc + a.min, a.min_at)));
+                        }
+                    } else {
+                        keep(min_between(&n.children[i], acc, lo, hi));
+                    }
+                }
+                acc += n.aggs[i].sum;
+            }
+        }
+    }
+    best
 }
 
 #[cfg(test)]
@@ -484,6 +653,37 @@ mod tests {
         best
     }
 
+    fn model_first_below(m: &[(Time, i64)], from: Time, limit: i64) -> Option<(Time, i64)> {
+        let mut times: Vec<Time> = m.iter().map(|(t, _)| *t).filter(|t| *t >= from).collect();
+        times.sort();
+        times.dedup();
+        times
+            .into_iter()
+            .map(|t| (t, model_balance(m, t)))
+            .find(|&(_, b)| b < limit)
+    }
+
+    fn model_lowest_in(m: &[(Time, i64)], from: Time, to: Time) -> Option<(i64, Time)> {
+        if from >= to {
+            return None;
+        }
+        let mut best = (model_balance(m, from), from);
+        let mut times: Vec<Time> = m
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| *t > from && *t < to)
+            .collect();
+        times.sort();
+        times.dedup();
+        for t in times {
+            let b = model_balance(m, t);
+            if b < best.0 {
+                best = (b, t);
+            }
+        }
+        Some(best)
+    }
+
     fn check_against_model(ops: &[(Time, i64)], probes: &[Time]) {
         let mut tl = Timeline::default();
         let mut model: Vec<(Time, i64)> = Vec::new();
@@ -504,6 +704,28 @@ mod tests {
             );
             assert_eq!(tl.min_from(p), model_min_from(&model, p), "min_from({p})");
         }
+        for w in probes.windows(2) {
+            let (a, b) = (w[0].min(w[1]), w[0].max(w[1]));
+            assert_eq!(
+                tl.lowest_in(a, b),
+                model_lowest_in(&model, a, b),
+                "lowest_in({a}, {b})"
+            );
+        }
+        for &p in probes {
+            assert_eq!(
+                tl.first_below(p, 0),
+                model_first_below(&model, p, 0),
+                "first_below({p})"
+            );
+            assert_eq!(
+                tl.first_below(p, 3),
+                model_first_below(&model, p, 3),
+                "first_below({p}, 3)"
+            );
+        }
+        let volume: u64 = tl.entries().iter().map(|(_, d)| d.unsigned_abs()).sum();
+        assert_eq!(tl.volume(), volume);
         // Bulk loading the same entries answers the same.
         let entries = tl.entries();
         let (ts, ds): (Vec<Time>, Vec<i64>) = entries.iter().copied().unzip();
@@ -548,6 +770,24 @@ mod tests {
         assert_eq!(tl.total(), 5_000);
         assert_eq!(tl.last_time(), Some(9_998));
         assert_eq!(tl.min_from(0), Some((1, 0)));
+    }
+
+    #[test]
+    fn try_add_refuses_past_the_volume_bound_and_changes_nothing() {
+        let mut tl = Timeline::default();
+        let big = DELTA_MAX as i64;
+        tl.try_add(1, big).unwrap();
+        tl.try_add(2, -big).unwrap();
+        assert_eq!(tl.volume(), VOLUME_MAX);
+        let before = tl.entries();
+        assert_eq!(tl.try_add(3, 1), Err(VolumeExceeded));
+        assert_eq!(tl.try_add(1, 1), Err(VolumeExceeded));
+        assert_eq!(tl.entries(), before);
+        assert_eq!(tl.volume(), VOLUME_MAX);
+        // Merging towards zero lowers the volume and is always allowed.
+        tl.try_add(1, -5).unwrap();
+        assert_eq!(tl.volume(), VOLUME_MAX - 5);
+        assert_eq!(tl.total(), -5);
     }
 
     #[test]

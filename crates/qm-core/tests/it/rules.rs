@@ -273,7 +273,7 @@ fn a_batch_applies_whole_or_not_at_all() {
         expect![[r#"
             batch 1: ok, 1 new, 0 duplicate
             batch 2: rejected
-              record 5: field "qty": balance of "drone" at "d1" would go negative at 1970-01-01T00:00:21Z: short by 4
+              record 4: field "qty": balance of "drone" at "d1" would go negative at 1970-01-01T00:00:20Z: short by 3
             now: d1/drone=5 src/drone=-5
         "#]],
     );
