@@ -125,6 +125,10 @@ pub enum Violation {
     UnknownTransfer {
         transfer: String,
     },
+    /// A transfer declared under an id that recorded movements already use as a plain label.
+    TransferIdIsLabel {
+        transfer: String,
+    },
     UnknownPause {
         pause: String,
     },
@@ -299,6 +303,10 @@ impl fmt::Display for Violation {
                 write!(f, " at {holder:?} would pass the bound of {} (2^62)", crate::limits::VOLUME_MAX)
             }
             UnknownTransfer { transfer } => write!(f, "unknown transfer {transfer:?}"),
+            TransferIdIsLabel { transfer } => write!(
+                f,
+                "recorded movements already name {transfer:?} as a plain label (no transfer of that id was declared when they were recorded): declare a transfer before the movements under it, or give it another id"
+            ),
             UnknownPause { pause } => write!(f, "unknown pause {pause:?}"),
             UnknownCategory { category } => write!(f, "no item has category {category:?}"),
             SameOrg { org } => write!(f, "the donor and the recipient are both {org:?}"),

@@ -526,18 +526,21 @@ impl Ledger {
                 &mut cx.effects,
             );
         }
-        if let Some(t) = m.transfer.as_deref().and_then(|t| self.transfers.find(t)) {
-            self.transfers.on_movement(
-                &self.master,
-                &mut self.stock,
-                &self.pauses,
-                t,
-                m,
-                item,
-                from_key,
-                index,
-                cx,
-            )?;
+        if let Some(label) = m.transfer.as_deref() {
+            match self.transfers.find(label) {
+                Some(t) => self.transfers.on_movement(
+                    &self.master,
+                    &mut self.stock,
+                    &self.pauses,
+                    t,
+                    m,
+                    item,
+                    from_key,
+                    index,
+                    cx,
+                )?,
+                None => self.transfers.note_label(label),
+            }
         }
         self.ids.insert(hash, cx.seq, known);
         Ok(Declared::New)

@@ -239,6 +239,28 @@ impl Earmark {
         }
     }
 
+    /// The earliest time at or after `from` when the standing earmark is negative, and by
+    /// how much.
+    pub fn first_negative_from(&self, from: Time) -> Option<(Time, u64)> {
+        let at_from = self.standing_at(Some(from));
+        if at_from < 0 {
+            return Some((from, at_from.unsigned_abs()));
+        }
+        let mut acc = 0i64;
+        let mut i = 0;
+        while i < self.events.len() {
+            let at = self.events[i].0;
+            while i < self.events.len() && self.events[i].0 == at {
+                acc += self.events[i].1;
+                i += 1;
+            }
+            if at > from && acc < 0 {
+                return Some((at, acc.unsigned_abs()));
+            }
+        }
+        None
+    }
+
     fn insert(&mut self, t: Time, delta: i64) -> usize {
         let pos = self.events.partition_point(|x| x.0 <= t);
         self.events.insert(pos, (t, delta));
@@ -283,7 +305,7 @@ pub struct CancelState {
     pub lines: Vec<CancelLine>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Undo {
     LineEvent {
         transfer: u32,
@@ -300,6 +322,7 @@ enum Undo {
     Breach {
         allocation: u32,
     },
+    Label(Box<str>),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -309,6 +332,10 @@ pub(crate) struct Transfers {
     pub(crate) cancels: Registry<CancelState>,
     pub(crate) earmarks: Vec<Earmark>,
     earmark_index: HashMap<(TransferIdx, KeyIdx), u32>,
+    /// Transfer ids that movements used as plain labels (v1) while no transfer of that id was
+    /// declared: a transfer may not be declared under one later, which would turn recorded
+    /// movements into dispatches that no earmark covered.
+    labels: hashbrown::HashSet<Box<str>>,
     undo: Vec<Undo>,
     earmarks_mark: usize,
 }
@@ -352,6 +379,9 @@ impl Transfers {
                 Undo::Breach { allocation } if (allocation as usize) < allocations => {
                     self.allocations.list[allocation as usize].breach = None;
                 }
+                Undo::Label(label) => {
+                    self.labels.remove(&label);
+                }
                 _ => {}
             }
         }
@@ -365,6 +395,14 @@ impl Transfers {
 
     pub(crate) fn find(&self, id: &str) -> Option<TransferIdx> {
         self.list.get(id)
+    }
+
+    /// Notes a movement's `transfer` that names no declared transfer: a plain label.
+    pub(crate) fn note_label(&mut self, label: &str) {
+        if !self.labels.contains(label) {
+            self.labels.insert(label.into());
+            self.undo.push(Undo::Label(label.into()));
+        }
     }
 
     fn need(&self, field: &'static str, id: &str) -> Result<TransferIdx, Outcome> {
@@ -414,6 +452,14 @@ impl Transfers {
             t,
         ) {
             return d;
+        }
+        if self.labels.contains(t.id.as_str()) {
+            return Err((
+                "id",
+                Violation::TransferIdIsLabel {
+                    transfer: t.id.clone(),
+                },
+            ));
         }
         let donor = master.need_org("donor", &t.donor)?;
         let recipient = master.need_org("recipient", &t.recipient)?;
@@ -943,13 +989,26 @@ impl Transfers {
                 }
             }
         }
-        for &(index, e, time) in &effects.dispatches {
-            let (lowest, at) = self.earmarks[e as usize].lowest_from(time);
-            if lowest < 0 {
+        // Dispatches per earmark: the earliest time at or after the batch's earliest dispatch
+        // from it when the earmark goes negative, blamed on the batch's last dispatch from it
+        // at or before that time (the one that takes it below zero).
+        let mut dispatches = effects.dispatches.clone();
+        dispatches.sort_by_key(|&(index, e, time)| (e, time, index));
+        let mut i = 0;
+        while i < dispatches.len() {
+            let e = dispatches[i].1;
+            let j = i + dispatches[i..].partition_point(|x| x.1 == e);
+            let earmark = &self.earmarks[e as usize];
+            if let Some((at, short)) = earmark.first_negative_from(dispatches[i].2) {
+                let index = dispatches[i..j]
+                    .iter()
+                    .rev()
+                    .find(|x| x.2 <= at)
+                    .map_or(dispatches[i].0, |x| x.0);
                 let Record::Movement(m) = &batch[index] else {
                     unreachable!("dispatches are movements")
                 };
-                let state = &self.list.list[self.earmarks[e as usize].transfer as usize];
+                let state = &self.list.list[earmark.transfer as usize];
                 errors.push(
                     index,
                     "qty",
@@ -959,10 +1018,11 @@ impl Transfers {
                         holder: m.from.clone(),
                         lot: m.lot.clone(),
                         at,
-                        short_by: lowest.unsigned_abs(),
+                        short_by: short,
                     },
                 );
             }
+            i = j;
         }
     }
 
@@ -979,6 +1039,12 @@ impl Transfers {
         self.allocations.list.enc(w);
         self.cancels.list.enc(w);
         self.earmarks.enc(w);
+        let mut labels: Vec<&str> = self.labels.iter().map(|l| &**l).collect();
+        labels.sort_unstable();
+        w.u(labels.len() as u64);
+        for l in labels {
+            w.s(l);
+        }
     }
 
     pub(crate) fn decode(
@@ -1041,6 +1107,11 @@ impl Transfers {
             .any(|a| a.earmark as usize >= out.earmarks.len())
         {
             return r.err("allocation of an unknown earmark");
+        }
+        for l in Vec::<Box<str>>::dec(r)? {
+            if out.list.get(&l).is_some() || !out.labels.insert(l) {
+                return r.err("bad label");
+            }
         }
         Ok(out)
     }

@@ -5,3 +5,5 @@
 mod dsl;
 mod model;
 mod rules;
+mod workflow;
+mod workflow_model;
