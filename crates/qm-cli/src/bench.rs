@@ -64,7 +64,7 @@ fn heap_bytes() -> Option<u64> {
 }
 
 /// What the memory figures say when this build cannot measure them.
-const MEMORY_UNAVAILABLE: &str = "unavailable: this qm was built without the counting allocator (measure with `cargo run --release -p qm-cli --features bench-alloc -- bench`)";
+const MEMORY_UNAVAILABLE: &str = "unavailable in this build (measure it with `cargo run --release -p qm-cli --features bench-alloc -- bench`)";
 
 /// Heap growth between two readings, per movement.
 fn per_movement(before: Option<u64>, after: Option<u64>, n: u64) -> (Option<u64>, Option<f64>) {
