@@ -6,39 +6,78 @@
 //! - apply: parse outside any lock, then take the journal's write lock, catch up on batches
 //!   other processes appended, check the batch against the current state, and commit it
 //!   durably (journal row and recorded head in one transaction) before acknowledging;
+//!   [`App::apply_files`] is the policy of a run of files (`files.rs`);
+//! - queries: [`State`] (balances, review, with their references checked), read through a
+//!   [`Shared`] handle that many threads may hold while the one writer applies;
 //! - snapshot: the encoded ledger and the base of the analysts' balances, in one transaction;
-//! - export, balances, review: read the journal or the in-memory state;
+//! - export and follow: read the journal;
 //! - verify: recompute the hash chain, replay everything, and compare with the snapshot, the
 //!   recorded head and the balances table.
 //!
+//! Reads take `&self`; what changes the ledger or the journal takes `&mut self`: one `App` is
+//! one writer. Its JSON outputs are the typed structs of [`output`].
+//!
 //! Architecture invariant: the facade does no parsing of its own and no SQL; it joins
-//! `qm-interchange`, `qm-core` and a `qm-store` backend.
+//! `qm-interchange`, `qm-core` and a `qm-store` backend. It reads no environment variable
+//! and prints nothing: the edges decide who records and where output goes.
 
+mod files;
+pub mod output;
+mod state;
 pub mod verify;
 
 use std::fmt;
 use std::io::Write;
+use std::sync::{Mutex, MutexGuard};
 
 use qm_core::{Ledger, Originals, Record, Rejection};
-use qm_interchange::{ParseErrors, ERRORS_MAX_DEFAULT};
+use qm_interchange::ParseErrors;
 use qm_store::{BalanceRow, Head, Snapshot, Store, StoreError, StoredBatch};
 
+pub use files::{ApplyRun, FileOutcome};
+pub use state::{Shared, State};
 pub use verify::{VerifyFailure, VerifyReport};
 
 /// Snapshot after a command once this many movements are not covered by the snapshot.
 pub const SNAPSHOT_TAIL_MIN: u64 = 200_000;
 
+/// How long [`App::follow`] waits for a new batch before it asks whether to go on.
+pub const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Who records a batch when nobody says: the process's OS user cannot be looked up.
+pub const RECORDED_BY_UNKNOWN: &str = "unknown";
+
+/// Every error of the facade. Each message says what this layer was doing; the cause, when
+/// there is one, is its [`std::error::Error::source`] and is not repeated in the message
+/// (print the chain with [`AppError::message`], or anyhow's `{:#}`).
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// The input is not valid interchange text; every bad line is listed.
     #[error("{0}")]
     Parse(ParseErrors),
+    /// The ledger's rules refuse the batch; every bad record is listed.
     #[error("{}", format_rejection(.file, .lines, .rejection))]
     Rejected {
         file: String,
         lines: Vec<u32>,
         rejection: Rejection,
     },
-    #[error("storage ({backend}): {source}")]
+    /// An input file could not be read.
+    #[error("reading {file}")]
+    Input {
+        file: String,
+        source: std::io::Error,
+    },
+    /// A query names a holder, item, lot or org the ledger has never heard of.
+    #[error("unknown {kind} {id:?}{}", .item.as_ref().map(|i| format!(" of item {i:?}")).unwrap_or_default())]
+    Unknown {
+        /// `holder`, `item`, `lot` or `org`.
+        kind: &'static str,
+        id: String,
+        /// For a lot: the item the query was about, if it named one.
+        item: Option<String>,
+    },
+    #[error("storage ({backend})")]
     Store {
         backend: &'static str,
         source: StoreError,
@@ -46,8 +85,53 @@ pub enum AppError {
     /// The stored history cannot be read back into a ledger.
     #[error("stored history is damaged: {0}")]
     Damaged(String),
+    /// Writing the output failed (for example, whoever read it went away).
+    #[error("writing the output")]
+    Output(#[source] std::io::Error),
+    /// A run of files stopped at this file, which was not applied, on an error that is not
+    /// the file's fault (storage); the files after it were not tried.
+    #[error("{file}: not applied")]
+    Stopped { file: String, source: Box<AppError> },
+    /// The in-memory state could not be brought back in step with the journal after a
+    /// failed commit; the writer's next operation reloads it.
+    #[error("the ledger is unavailable until the journal can be read again")]
+    Unavailable,
     #[error("{0}")]
     Usage(String),
+}
+
+impl AppError {
+    pub(crate) fn unknown(kind: &'static str, id: &str) -> AppError {
+        AppError::Unknown {
+            kind,
+            id: id.to_owned(),
+            item: None,
+        }
+    }
+
+    /// The message and every cause after it, each once: `a: b: c`.
+    pub fn message(&self) -> String {
+        let mut s = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            s.push_str(": ");
+            s.push_str(&c.to_string());
+            cause = c.source();
+        }
+        s
+    }
+
+    /// Whether the error is the input's fault (unreadable, unparsable, refused by the rules,
+    /// naming what does not exist): nothing was written, and a run of files goes on.
+    pub fn is_rejected_input(&self) -> bool {
+        matches!(
+            self,
+            AppError::Parse(_)
+                | AppError::Rejected { .. }
+                | AppError::Input { .. }
+                | AppError::Unknown { .. }
+        )
+    }
 }
 
 fn format_rejection(file: &str, lines: &[u32], r: &Rejection) -> String {
@@ -90,17 +174,20 @@ impl<'a> DbSpec<'a> {
     }
 }
 
+/// A store that can move to another thread (so an [`App`] can).
+pub type BoxStore = Box<dyn Store + Send>;
+
 /// Opens the store a `--db` value names.
-pub fn open_store(db: &str) -> Result<Box<dyn Store>, AppError> {
+pub fn open_store(db: &str) -> Result<BoxStore, AppError> {
     match DbSpec::parse(db) {
         DbSpec::Sqlite(path) => qm_store_sqlite::SqliteStore::open(path)
-            .map(|s| Box::new(s) as Box<dyn Store>)
+            .map(|s| Box::new(s) as BoxStore)
             .map_err(|source| AppError::Store {
                 backend: "sqlite",
                 source,
             }),
         DbSpec::Postgres(url) => qm_store_postgres::PgStore::connect(url)
-            .map(|s| Box::new(s) as Box<dyn Store>)
+            .map(|s| Box::new(s) as BoxStore)
             .map_err(|source| AppError::Store {
                 backend: "postgres",
                 source,
@@ -108,18 +195,42 @@ pub fn open_store(db: &str) -> Result<Box<dyn Store>, AppError> {
     }
 }
 
+/// The name of the OS user this process runs as, looked up from its effective uid; `None`
+/// when the system has no name for it.
+pub fn os_user() -> Option<String> {
+    whoami::username().ok().filter(|u| !u.is_empty())
+}
+
 /// An open database: the durable journal and the ledger folded from it.
+///
+/// `Send` and `Sync`: readers may share it (`&App`) or, better, hold the [`Shared`] handle
+/// of [`App::shared`], which needs no access to the store at all.
 pub struct App {
-    store: Box<dyn Store>,
-    ledger: Ledger,
-    /// The batch the ledger is at.
-    head: Head,
-    /// Seq of the snapshot the ledger was loaded from (0: none).
-    snapshot_seq: u64,
-    /// Movements in the ledger when it was loaded from the snapshot.
-    snapshot_movements: u64,
-    /// Who records batches (`QM_USER`, else `USER`).
-    user: String,
+    /// The connection. Writes go through `&mut self` (no locking); reads of the journal by
+    /// `&self` methods (export, follow, verify) lock it.
+    store: Mutex<BoxStore>,
+    backend: &'static str,
+    /// The committed state, shared with readers.
+    shared: Shared,
+    /// The snapshot the ledger was loaded from or last wrote.
+    snap: SnapshotMark,
+    /// Who records the batches this App commits.
+    recorded_by: String,
+}
+
+/// Where the last snapshot stands, to decide when the next one is due.
+#[derive(Debug, Clone, Copy, Default)]
+struct SnapshotMark {
+    /// Its batch (0: none).
+    seq: u64,
+    /// Movements in the ledger at it.
+    movements: u64,
+}
+
+/// What loading from the store produced.
+struct Loaded {
+    state: State,
+    snap: SnapshotMark,
 }
 
 impl App {
@@ -128,123 +239,67 @@ impl App {
         App::with_store(open_store(db)?)
     }
 
-    pub fn with_store(store: Box<dyn Store>) -> Result<App, AppError> {
-        let user = std::env::var("QM_USER")
-            .or_else(|_| std::env::var("USER"))
-            .unwrap_or_else(|_| "unknown".into());
-        let mut app = App {
-            store,
-            ledger: Ledger::new(),
-            head: Head::default(),
-            snapshot_seq: 0,
-            snapshot_movements: 0,
-            user,
-        };
-        app.load()?;
-        Ok(app)
+    pub fn with_store(mut store: BoxStore) -> Result<App, AppError> {
+        let backend = store.backend();
+        let loaded = load(&mut *store)?;
+        Ok(App {
+            store: Mutex::new(store),
+            backend,
+            shared: Shared::new(loaded.state),
+            snap: loaded.snap,
+            recorded_by: os_user().unwrap_or_else(|| RECORDED_BY_UNKNOWN.to_owned()),
+        })
+    }
+
+    /// Records the batches this App commits from now on as recorded by `name` (the
+    /// default: the process's OS user, else [`RECORDED_BY_UNKNOWN`]).
+    pub fn set_recorded_by(&mut self, name: impl Into<String>) {
+        self.recorded_by = name.into();
+    }
+
+    /// Who the batches this App commits are recorded by.
+    pub fn recorded_by(&self) -> &str {
+        &self.recorded_by
+    }
+
+    /// A handle on the committed state for readers on other threads.
+    pub fn shared(&self) -> Shared {
+        self.shared.clone()
+    }
+
+    /// The committed state, read-locked until the guard is dropped.
+    pub fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, State>, AppError> {
+        self.shared.read()
+    }
+
+    /// The last committed batch the state includes.
+    pub fn head(&self) -> Head {
+        self.shared.head()
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// The store, for reads by `&self` methods.
+    fn lock_store(&self) -> MutexGuard<'_, BoxStore> {
+        // A panic while a read held the connection leaves nothing half-written in memory.
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn store_err(&self, source: StoreError) -> AppError {
         AppError::Store {
-            backend: self.store.backend(),
+            backend: self.backend,
             source,
         }
     }
 
-    /// Loads the snapshot if it is sound, then replays the tail.
-    fn load(&mut self) -> Result<(), AppError> {
-        self.ledger = Ledger::new();
-        self.head = Head::default();
-        self.snapshot_seq = 0;
-        self.snapshot_movements = 0;
-        // A snapshot that cannot be read is ignored (the journal is the truth; `verify` reports it).
-        let snap = match self.store.load_snapshot() {
-            Ok(s) => s,
-            Err(StoreError::Format(_)) => None,
-            Err(e) => return Err(self.store_err(e)),
-        };
-        if let Some(snap) = snap {
-            if let Some(ledger) = self.usable_snapshot(&snap)? {
-                self.ledger = ledger;
-                self.head = Head {
-                    seq: snap.seq,
-                    hash: snap.head_hash,
-                };
-                self.snapshot_seq = snap.seq;
-                self.snapshot_movements = self.ledger.movement_count();
-            }
-        }
-        self.catch_up()
-    }
-
-    /// A snapshot is used only when its checksum holds and it sits on this journal's chain.
-    fn usable_snapshot(&mut self, snap: &Snapshot) -> Result<Option<Ledger>, AppError> {
-        if qm_store::snapshot_checksum(snap.seq, snap.head_hash, &snap.bytes) != snap.checksum {
-            return Ok(None);
-        }
-        let at = self
-            .store
-            .read_batch(snap.seq)
-            .map_err(|e| self.store_err(e))?;
-        if at.is_none_or(|b| b.hash != snap.head_hash) {
-            return Ok(None);
-        }
-        match Ledger::decode_snapshot(&snap.bytes) {
-            Ok(l) if l.seq() == snap.seq => Ok(Some(l)),
-            _ => Ok(None),
-        }
-    }
-
-    /// Replays every batch after the ledger's head.
-    fn catch_up(&mut self) -> Result<(), AppError> {
-        let mut ledger = std::mem::take(&mut self.ledger);
-        let mut head = self.head;
-        let mut failure: Option<AppError> = None;
-        let r = self.store.read_batches(head.seq, &mut |b| {
-            match replay_batch(&mut ledger, head, &b) {
-                Ok(()) => {
-                    head = Head {
-                        seq: b.seq,
-                        hash: b.hash,
-                    }
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    return Err(StoreError::Backend("stop".into()));
-                }
-            }
-            Ok(())
-        });
-        self.ledger = ledger;
-        self.head = head;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        r.map_err(|e| self.store_err(e))
-    }
-
-    pub fn ledger(&self) -> &Ledger {
-        &self.ledger
-    }
-
-    pub fn head(&self) -> Head {
-        self.head
-    }
-
-    pub fn backend(&self) -> &'static str {
-        self.store.backend()
-    }
-
     /// Applies one file's text as one atomic batch.
     pub fn apply_text(&mut self, file: &str, text: &str) -> Result<Applied, AppError> {
-        let mut lines = Vec::new();
-        let mut records = Vec::new();
-        qm_interchange::parse_text_with(file, text, ERRORS_MAX_DEFAULT, |line, r| {
-            lines.push(line);
-            records.push(r);
-        })
-        .map_err(AppError::Parse)?;
-        self.apply_records(file, &records, &lines)
+        let parsed = files::parse_text(file, text)?;
+        self.apply_records(file, &parsed.records, &parsed.lines)
     }
 
     /// Applies parsed records as one atomic batch; `lines` gives each record's line for errors.
@@ -254,132 +309,39 @@ impl App {
         records: &[Record],
         lines: &[u32],
     ) -> Result<Applied, AppError> {
-        let head = self.store.begin_append().map_err(|e| self.store_err(e))?;
-        let result = self.apply_locked(head, file, records, lines);
+        // The canonical journal lines, before any lock is taken.
+        let encoded = Encoded::new(records);
+        let backend = self.backend;
+        let store = &mut **self
+            .store
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let head = store
+            .begin_append()
+            .map_err(|source| AppError::Store { backend, source })?;
+        let batch = Batch {
+            file,
+            records,
+            lines,
+            encoded,
+            recorded_by: &self.recorded_by,
+        };
+        let result = apply_locked(store, backend, &self.shared, &mut self.snap, head, batch);
         if result.is_err() || matches!(result, Ok(Applied { batch: None, .. })) {
             // Nothing to write: release the lock. (A failed commit has already released it.)
-            let _ = self.store.abort_append();
+            let _ = store.abort_append();
         }
         result
     }
 
-    fn apply_locked(
-        &mut self,
-        head: Head,
-        file: &str,
-        records: &[Record],
-        lines: &[u32],
-    ) -> Result<Applied, AppError> {
-        if head.seq != self.head.seq || head.hash != self.head.hash {
-            if head.seq < self.head.seq {
-                return Err(AppError::Damaged(format!(
-                    "the journal ends at batch {} but this process has read up to batch {}",
-                    head.seq, self.head.seq
-                )));
-            }
-            self.catch_up()?;
-        }
-        let originals = self.load_originals(records)?;
-        let receipt = match self.ledger.apply(records, &originals) {
-            Ok(r) => r,
-            Err(rejection) => {
-                return Err(AppError::Rejected {
-                    file: file.to_owned(),
-                    lines: lines.to_vec(),
-                    rejection,
-                })
-            }
-        };
-        if receipt.new_records.is_empty() {
-            return Ok(Applied {
-                batch: None,
-                new_records: 0,
-                duplicates: receipt.duplicates,
-            });
-        }
-        let mut body = String::with_capacity(receipt.new_records.len() * 160);
-        for &i in &receipt.new_records {
-            qm_interchange::write_record(&records[i], &mut body);
-            body.push('\n');
-        }
-        let batch = StoredBatch::seal(
-            self.head,
-            now_nanos(),
-            self.user.clone(),
-            body,
-            receipt.new_records.len() as u64,
-        );
-        if let Err(e) = self.store.commit_append(&batch) {
-            // The ledger holds a batch the journal does not: rebuild it from the journal.
-            let err = self.store_err(e);
-            self.load()?;
-            return Err(err);
-        }
-        self.head = Head {
-            seq: batch.seq,
-            hash: batch.hash,
-        };
-        Ok(Applied {
-            batch: Some(batch.seq),
-            new_records: receipt.new_records.len(),
-            duplicates: receipt.duplicates,
-        })
-    }
-
-    /// Every non-zero balance now: the base of the analysts' balances written with a snapshot.
-    fn balance_rows(&self) -> Vec<BalanceRow> {
-        self.ledger
-            .balances(&qm_core::BalanceQuery::default())
-            .into_iter()
-            .map(|b| BalanceRow {
-                holder: b.holder.to_owned(),
-                item: b.item.to_owned(),
-                lot: b.lot.unwrap_or("").to_owned(),
-                qty: b.qty,
-            })
-            .collect()
-    }
-
-    /// Loads, from the journal, the committed movements whose ids the batch reuses.
-    fn load_originals(&mut self, records: &[Record]) -> Result<Originals, AppError> {
-        let mut originals = Originals::default();
-        let seqs = self.ledger.duplicate_candidates(records);
-        if seqs.is_empty() {
-            return Ok(originals);
-        }
-        let wanted: std::collections::HashSet<&str> = records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Movement(m) => Some(m.id.as_str()),
-                _ => None,
-            })
-            .collect();
-        for seq in seqs {
-            let Some(b) = self.store.read_batch(seq).map_err(|e| self.store_err(e))? else {
-                return Err(AppError::Damaged(format!(
-                    "batch {seq} is missing from the journal"
-                )));
-            };
-            let parsed = qm_interchange::parse_text(&format!("batch {seq}"), &b.body, 1)
-                .map_err(|e| AppError::Damaged(e.to_string()))?;
-            for (_, r) in parsed {
-                if let Record::Movement(m) = r {
-                    if wanted.contains(m.id.as_str()) {
-                        originals.movements.insert(m.id.clone(), m);
-                    }
-                }
-            }
-        }
-        Ok(originals)
-    }
-
     /// Writes a snapshot if enough history has accumulated since the last one.
     pub fn maybe_snapshot(&mut self) -> Result<bool, AppError> {
-        let tail = self
-            .ledger
-            .movement_count()
-            .saturating_sub(self.snapshot_movements);
-        if self.head.seq == self.snapshot_seq || tail < SNAPSHOT_TAIL_MIN {
+        let (head, movements) = {
+            let s = self.shared.read()?;
+            (s.head, s.ledger.movement_count())
+        };
+        let tail = movements.saturating_sub(self.snap.movements);
+        if head.seq == self.snap.seq || tail < SNAPSHOT_TAIL_MIN {
             return Ok(false);
         }
         self.snapshot()?;
@@ -388,63 +350,420 @@ impl App {
 
     /// Writes a snapshot of the current state.
     pub fn snapshot(&mut self) -> Result<(), AppError> {
-        if self.head.seq == 0 {
-            return Ok(());
-        }
-        let bytes = self.ledger.encode_snapshot();
-        let snap = Snapshot {
-            seq: self.head.seq,
-            head_hash: self.head.hash,
-            checksum: qm_store::snapshot_checksum(self.head.seq, self.head.hash, &bytes),
-            bytes,
+        let (snap, balances, movements) = {
+            let s = self.shared.read()?;
+            if s.head.seq == 0 {
+                return Ok(());
+            }
+            let bytes = s.ledger.encode_snapshot();
+            let snap = Snapshot {
+                seq: s.head.seq,
+                head_hash: s.head.hash,
+                checksum: qm_store::snapshot_checksum(s.head.seq, s.head.hash, &bytes),
+                bytes,
+            };
+            (snap, balance_rows(&s.ledger), s.ledger.movement_count())
         };
-        let balances = self.balance_rows();
+        let backend = self.backend;
         self.store
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .save_snapshot(&snap, &balances)
-            .map_err(|e| self.store_err(e))?;
-        self.ledger.compact_ids();
-        self.snapshot_seq = self.head.seq;
-        self.snapshot_movements = self.ledger.movement_count();
+            .map_err(|source| AppError::Store { backend, source })?;
+        // Only the idempotency index's layout changes; no query answers differently.
+        self.shared.write().ledger.compact_ids();
+        self.snap = SnapshotMark {
+            seq: snap.seq,
+            movements,
+        };
         Ok(())
     }
 
     /// Writes the whole history as interchange records.
-    pub fn export(&mut self, out: &mut dyn Write) -> Result<(), AppError> {
-        let backend = self.store.backend();
-        let mut io_err: Option<std::io::Error> = None;
-        self.store
-            .read_batches(0, &mut |b| {
-                if let Err(e) = out.write_all(b.body.as_bytes()) {
-                    io_err = Some(e);
+    pub fn export(&self, out: &mut dyn Write) -> Result<u64, AppError> {
+        let mut store = self.lock_store();
+        export_after(&mut **store, 0, out)
+    }
+
+    /// Calls `each` with every batch committed after batch `after`, by this or any other
+    /// process, in order and as soon as it is committed (PostgreSQL wakes the follower with
+    /// a notification; the embedded file is polled cheaply). Every [`FOLLOW_POLL`] without
+    /// a new batch it asks `keep_going`, and returns the last batch seen when that says no.
+    /// An error from `each` stops it and is returned.
+    ///
+    /// It locks this App's connection while it waits: follow from an App of its own.
+    pub fn follow(
+        &self,
+        after: u64,
+        keep_going: &dyn Fn() -> bool,
+        each: &mut dyn FnMut(&StoredBatch) -> Result<(), AppError>,
+    ) -> Result<u64, AppError> {
+        let mut after = after;
+        loop {
+            if !keep_going() {
+                return Ok(after);
+            }
+            let mut store = self.lock_store();
+            let head = store
+                .wait_for_batches(after, FOLLOW_POLL)
+                .map_err(|e| self.store_err(e))?;
+            if head.seq <= after {
+                continue;
+            }
+            let mut failure: Option<AppError> = None;
+            let read = store.read_batches(after, &mut |b| {
+                if let Err(e) = each(&b) {
+                    failure = Some(e);
                     return Err(StoreError::Backend("stop".into()));
                 }
+                after = b.seq;
                 Ok(())
-            })
-            .map_err(|source| match io_err.take() {
-                Some(e) => AppError::Usage(format!("writing the export: {e}")),
-                None => AppError::Store { backend, source },
-            })?;
-        out.flush()
-            .map_err(|e| AppError::Usage(format!("writing the export: {e}")))
+            });
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            read.map_err(|e| self.store_err(e))?;
+        }
+    }
+
+    /// `qm export --follow`: the whole history, then each batch as it is committed, flushed
+    /// batch by batch, while `keep_going` says so (or until writing fails).
+    pub fn export_follow(
+        &self,
+        out: &mut dyn Write,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<u64, AppError> {
+        let last = self.export(out)?;
+        self.follow(last, keep_going, &mut |b| {
+            out.write_all(b.body.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(AppError::Output)
+        })
     }
 
     /// Checks the stored history: see [`verify`].
-    pub fn verify(&mut self) -> Result<VerifyReport, VerifyFailure> {
-        verify::verify(&mut *self.store)
+    pub fn verify(&self) -> Result<VerifyReport, VerifyFailure> {
+        verify::verify(&mut **self.lock_store())
     }
 
     pub fn store(&mut self) -> &mut dyn Store {
-        &mut *self.store
+        &mut **self
+            .store
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Closes the database and leaves the ledger's memory to the operating system: freeing
     /// millions of small allocations one by one would cost a process that is about to exit
     /// a noticeable part of its run time.
     pub fn close(self) {
-        let App { store, ledger, .. } = self;
+        let App { store, shared, .. } = self;
         drop(store);
-        std::mem::forget(ledger);
+        std::mem::forget(shared);
     }
+}
+
+/// The canonical interchange line of every record of a batch, written before the batch is
+/// checked, so that the journal body needs no more than the lines of the new records.
+struct Encoded {
+    text: String,
+    /// Where each record's line starts in `text` (and, last, the end).
+    starts: Vec<usize>,
+}
+
+impl Encoded {
+    fn new(records: &[Record]) -> Encoded {
+        let mut text = String::with_capacity(records.len() * 160);
+        let mut starts = Vec::with_capacity(records.len() + 1);
+        for r in records {
+            starts.push(text.len());
+            qm_interchange::write_record(r, &mut text);
+            text.push('\n');
+        }
+        starts.push(text.len());
+        Encoded { text, starts }
+    }
+
+    /// The journal body: the lines of the records `new` lists, in that order.
+    fn into_body(self, new: &[usize]) -> String {
+        if new.iter().copied().eq(0..self.starts.len() - 1) {
+            return self.text;
+        }
+        let mut body = String::with_capacity(self.text.len());
+        for &i in new {
+            body.push_str(&self.text[self.starts[i]..self.starts[i + 1]]);
+        }
+        body
+    }
+}
+
+/// One batch on its way to the journal.
+struct Batch<'a> {
+    file: &'a str,
+    records: &'a [Record],
+    lines: &'a [u32],
+    encoded: Encoded,
+    recorded_by: &'a str,
+}
+
+/// Checks and commits a batch while holding the journal's write lock (taken by
+/// `begin_append`, which returned `head`).
+fn apply_locked(
+    store: &mut dyn Store,
+    backend: &'static str,
+    shared: &Shared,
+    snap: &mut SnapshotMark,
+    head: Head,
+    batch: Batch<'_>,
+) -> Result<Applied, AppError> {
+    let store_err = |source| AppError::Store { backend, source };
+    // In step with the journal first: what other processes appended, or a full reload when
+    // an earlier failure left the state unavailable.
+    let (current, unavailable) = shared.status();
+    if unavailable {
+        let loaded = load(store)?;
+        *snap = loaded.snap;
+        *shared.write() = loaded.state;
+    } else if head != current {
+        if head.seq < current.seq {
+            return Err(AppError::Damaged(format!(
+                "the journal ends at batch {} but this process has read up to batch {}",
+                head.seq, current.seq
+            )));
+        }
+        catch_up_shared(store, shared)?;
+    }
+    let seqs = shared.read()?.ledger.duplicate_candidates(batch.records);
+    let originals = load_originals(store, backend, batch.records, seqs)?;
+
+    // The core's check and the durable commit, under the write lock: no reader sees the
+    // batch half-applied, or applied and then lost.
+    let mut state = shared.write();
+    let receipt = match state.ledger.apply(batch.records, &originals) {
+        Ok(r) => r,
+        Err(rejection) => {
+            return Err(AppError::Rejected {
+                file: batch.file.to_owned(),
+                lines: batch.lines.to_vec(),
+                rejection,
+            })
+        }
+    };
+    if receipt.new_records.is_empty() {
+        return Ok(Applied {
+            batch: None,
+            new_records: 0,
+            duplicates: receipt.duplicates,
+        });
+    }
+    let new_records = receipt.new_records.len();
+    let sealed = StoredBatch::seal(
+        state.head,
+        now_nanos(),
+        batch.recorded_by.to_owned(),
+        batch.encoded.into_body(&receipt.new_records),
+        new_records as u64,
+    );
+    if let Err(e) = store.commit_append(&sealed) {
+        // The ledger holds a batch the journal may not: rebuild it from the journal before
+        // anyone reads again.
+        match load(store) {
+            Ok(loaded) => {
+                *state = loaded.state;
+                *snap = loaded.snap;
+            }
+            Err(_) => {
+                *state = State {
+                    unavailable: true,
+                    ..State::default()
+                }
+            }
+        }
+        return Err(store_err(e));
+    }
+    state.head = Head {
+        seq: sealed.seq,
+        hash: sealed.hash,
+    };
+    Ok(Applied {
+        batch: Some(sealed.seq),
+        new_records,
+        duplicates: receipt.duplicates,
+    })
+}
+
+/// Loads the snapshot if it is sound, then replays the tail: the whole state, built apart
+/// from any lock.
+fn load(store: &mut dyn Store) -> Result<Loaded, AppError> {
+    let backend = store.backend();
+    let store_err = |source| AppError::Store { backend, source };
+    let mut state = State {
+        ledger: Ledger::new(),
+        ..State::default()
+    };
+    let mut snap = SnapshotMark::default();
+    // A snapshot that cannot be read is ignored (the journal is the truth; `verify` reports it).
+    let stored = match store.load_snapshot() {
+        Ok(s) => s,
+        Err(StoreError::Format(_)) => None,
+        Err(e) => return Err(store_err(e)),
+    };
+    if let Some(stored) = stored {
+        if let Some(ledger) = usable_snapshot(store, &stored)? {
+            snap = SnapshotMark {
+                seq: stored.seq,
+                movements: ledger.movement_count(),
+            };
+            state.ledger = ledger;
+            state.head = Head {
+                seq: stored.seq,
+                hash: stored.head_hash,
+            };
+        }
+    }
+    let mut head = state.head;
+    read_tail(store, head.seq, &mut |b| {
+        replay_batch(&mut state.ledger, head, b)?;
+        head = Head {
+            seq: b.seq,
+            hash: b.hash,
+        };
+        Ok(())
+    })?;
+    state.head = head;
+    Ok(Loaded { state, snap })
+}
+
+/// A snapshot is used only when its checksum holds and it sits on this journal's chain.
+fn usable_snapshot(store: &mut dyn Store, snap: &Snapshot) -> Result<Option<Ledger>, AppError> {
+    if qm_store::snapshot_checksum(snap.seq, snap.head_hash, &snap.bytes) != snap.checksum {
+        return Ok(None);
+    }
+    let backend = store.backend();
+    let at = store
+        .read_batch(snap.seq)
+        .map_err(|source| AppError::Store { backend, source })?;
+    if at.is_none_or(|b| b.hash != snap.head_hash) {
+        return Ok(None);
+    }
+    match Ledger::decode_snapshot(&snap.bytes) {
+        Ok(l) if l.seq() == snap.seq => Ok(Some(l)),
+        _ => Ok(None),
+    }
+}
+
+/// Replays, into the shared state, every batch after its head: one write lock per batch, so
+/// readers see each batch whole and are not held up for the whole catch-up.
+fn catch_up_shared(store: &mut dyn Store, shared: &Shared) -> Result<(), AppError> {
+    let after = shared.status().0.seq;
+    read_tail(store, after, &mut |b| {
+        let mut state = shared.write();
+        let head = state.head;
+        replay_batch(&mut state.ledger, head, b)?;
+        state.head = Head {
+            seq: b.seq,
+            hash: b.hash,
+        };
+        Ok(())
+    })
+}
+
+/// Calls `f` with every batch after `after`, in order, stopping at its first error.
+fn read_tail(
+    store: &mut dyn Store,
+    after: u64,
+    f: &mut dyn FnMut(&StoredBatch) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let backend = store.backend();
+    let mut failure: Option<AppError> = None;
+    let read = store.read_batches(after, &mut |b| {
+        if let Err(e) = f(&b) {
+            failure = Some(e);
+            return Err(StoreError::Backend("stop".into()));
+        }
+        Ok(())
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    read.map_err(|source| AppError::Store { backend, source })
+}
+
+/// Writes the bodies of every batch after `after`; returns the last batch written (or
+/// `after`).
+fn export_after(store: &mut dyn Store, after: u64, out: &mut dyn Write) -> Result<u64, AppError> {
+    let mut last = after;
+    let mut io_err: Option<std::io::Error> = None;
+    let backend = store.backend();
+    store
+        .read_batches(after, &mut |b| {
+            if let Err(e) = out.write_all(b.body.as_bytes()) {
+                io_err = Some(e);
+                return Err(StoreError::Backend("stop".into()));
+            }
+            last = b.seq;
+            Ok(())
+        })
+        .map_err(|source| match io_err.take() {
+            Some(e) => AppError::Output(e),
+            None => AppError::Store { backend, source },
+        })?;
+    out.flush().map_err(AppError::Output)?;
+    Ok(last)
+}
+
+/// Every non-zero balance now: the base of the analysts' balances written with a snapshot.
+fn balance_rows(ledger: &Ledger) -> Vec<BalanceRow> {
+    ledger
+        .balances(&qm_core::BalanceQuery::default())
+        .into_iter()
+        .map(|b| BalanceRow {
+            holder: b.holder.to_owned(),
+            item: b.item.to_owned(),
+            lot: b.lot.unwrap_or("").to_owned(),
+            qty: b.qty,
+        })
+        .collect()
+}
+
+/// Loads, from the journal batches `seqs`, the committed movements whose ids the batch reuses.
+fn load_originals(
+    store: &mut dyn Store,
+    backend: &'static str,
+    records: &[Record],
+    seqs: Vec<u64>,
+) -> Result<Originals, AppError> {
+    let mut originals = Originals::default();
+    if seqs.is_empty() {
+        return Ok(originals);
+    }
+    let wanted: std::collections::HashSet<&str> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Movement(m) => Some(m.id.as_str()),
+            _ => None,
+        })
+        .collect();
+    for seq in seqs {
+        let Some(b) = store
+            .read_batch(seq)
+            .map_err(|source| AppError::Store { backend, source })?
+        else {
+            return Err(AppError::Damaged(format!(
+                "batch {seq} is missing from the journal"
+            )));
+        };
+        let parsed = qm_interchange::parse_text(&format!("batch {seq}"), &b.body, 1)
+            .map_err(|e| AppError::Damaged(e.to_string()))?;
+        for (_, r) in parsed {
+            if let Record::Movement(m) = r {
+                if wanted.contains(m.id.as_str()) {
+                    originals.movements.insert(m.id.clone(), m);
+                }
+            }
+        }
+    }
+    Ok(originals)
 }
 
 /// Applies one stored batch to a ledger during replay: it must follow `head` and apply cleanly.
@@ -550,7 +869,7 @@ pub fn migrate(from: &str, to: &str, progress: &mut dyn FnMut(u64)) -> Result<Mi
     drop(target);
     let mut app = App::open(to)?;
     app.snapshot()?;
-    verify::verify(&mut *app.store)
+    app.verify()
         .map_err(|f| AppError::Damaged(format!("{to} after the migration: {f}")))?;
     Ok(moved)
 }

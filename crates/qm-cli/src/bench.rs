@@ -2,13 +2,18 @@
 //!
 //! - durable ingest: files of 10k movements written to a scratch folder, then the real
 //!   `qm apply` run as a child process on all of them, timed as a whole;
-//! - core apply rate without storage, and memory per movement of history (resident set
-//!   growth while the ledger is built, divided by movements);
+//! - core apply rate without storage, and heap memory per movement of history (live heap
+//!   growth while the ledger is built, divided by movements; exact, from a counting global
+//!   allocator that only a build with the `bench-alloc` feature installs:
+//!   `cargo run --release -p qm-cli --features bench-alloc -- bench`; without it the memory
+//!   figures say they are unavailable);
 //! - late-record insertion cost at the full history, on spread keys and on one hot key whose
 //!   history holds every movement;
 //! - as-of balance latency, p50 and p99;
 //! - restart time: opening the ingested database (snapshot + tail) in a new process.
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -17,6 +22,7 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use qm_core::{HolderKind, Ledger, Movement, Originals, Record};
 use qm_sim::{uniform_master_data, uniform_workload, WorkloadConfig};
+use serde::Serialize;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -48,9 +54,89 @@ fn config(movements: u64) -> WorkloadConfig {
     }
 }
 
-/// Live heap bytes (the counting allocator's figure: exact, unlike the resident set).
-fn heap_bytes() -> u64 {
-    crate::alloc::live_bytes() as u64
+/// Live heap bytes (the counting allocator's figure: exact, unlike the resident set);
+/// `None` in a build without the `bench-alloc` feature.
+fn heap_bytes() -> Option<u64> {
+    #[cfg(feature = "bench-alloc")]
+    return Some(crate::alloc::live_bytes() as u64);
+    #[cfg(not(feature = "bench-alloc"))]
+    None
+}
+
+/// What the memory figures say when this build cannot measure them.
+const MEMORY_UNAVAILABLE: &str = "unavailable in this build (measure it with `cargo run --release -p qm-cli --features bench-alloc -- bench`)";
+
+/// Heap growth between two readings, per movement.
+fn per_movement(before: Option<u64>, after: Option<u64>, n: u64) -> (Option<u64>, Option<f64>) {
+    match (before, after) {
+        (Some(b), Some(a)) => {
+            let growth = a.saturating_sub(b);
+            (Some(growth), Some(growth as f64 / n as f64))
+        }
+        _ => (None, None),
+    }
+}
+
+/// One figure of `qm bench --json`, printed under its name (the names sort as they print).
+/// Fields in alphabetical order, as the output has always had them.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Figure {
+    Machine {
+        cores: usize,
+    },
+    PostgresIngest {
+        movements: u64,
+        plain_movements_per_s: f64,
+        qm_movements_per_s: f64,
+        ratio: f64,
+    },
+    Ingest {
+        movements: u64,
+        movements_per_s: f64,
+        seconds: f64,
+    },
+    CoreApply {
+        movements: u64,
+        movements_per_s: f64,
+    },
+    /// `null` figures: not measurable in this build.
+    Memory {
+        bytes_per_movement: Option<f64>,
+        movements: u64,
+        rss_growth_bytes: Option<u64>,
+    },
+    MemoryRestarted {
+        bytes_per_movement: Option<f64>,
+        decode_s: f64,
+        encode_s: f64,
+        movements: u64,
+        snapshot_bytes: usize,
+    },
+    AsOfBalance {
+        checksum: i64,
+        history: u64,
+        p50_us: f64,
+        p99_us: f64,
+    },
+    LateRecord {
+        history: u64,
+        p50_us: f64,
+        p99_us: f64,
+    },
+    Restart {
+        history: u64,
+        open_s: f64,
+        process_median_s: f64,
+    },
+}
+
+/// Prints the figures as one JSON object on standard output.
+fn print_json(figures: &BTreeMap<String, Figure>) -> anyhow::Result<()> {
+    let mut out = crate::out::stdout();
+    serde_json::to_writer(&mut out, figures)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 fn bar(len: u64, msg: &'static str) -> ProgressBar {
@@ -78,18 +164,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         None => tempfile::Builder::new().prefix("qm-bench").tempdir()?,
     };
-    let mut figures = serde_json::Map::new();
-    let mut say = |key: &str, value: serde_json::Value, text: String| {
-        eprintln!("{text}");
+    let mut figures: BTreeMap<String, Figure> = BTreeMap::new();
+    let mut say = |key: &str, value: Figure, text: String| {
+        crate::out::err(&text);
         figures.insert(key.into(), value);
     };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     say(
         "machine",
-        serde_json::json!({"cores": std::thread::available_parallelism().map_or(0, |n| n.get())}),
-        format!(
-            "machine: {} cores",
-            std::thread::available_parallelism().map_or(0, |n| n.get())
-        ),
+        Figure::Machine { cores },
+        format!("machine: {cores} cores"),
     );
 
     if let Some(url) = &args.pg {
@@ -102,14 +186,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let (qm, plain) = crate::bench_pg::run(url, scratch.path(), n)?;
         say(
             "postgres_ingest",
-            serde_json::json!({"movements": n, "qm_movements_per_s": qm, "plain_movements_per_s": plain, "ratio": qm / plain}),
+            Figure::PostgresIngest {
+                movements: n,
+                qm_movements_per_s: qm,
+                plain_movements_per_s: plain,
+                ratio: qm / plain,
+            },
             format!(
                 "PostgreSQL, {n} movements in batches of 10k: `qm apply` {qm:.0} movements/s; plain INSERT ledger with a balance-checking trigger {plain:.0} movements/s; ratio {:.1}x",
                 qm / plain
             ),
         );
         if args.json {
-            println!("{}", serde_json::Value::Object(figures));
+            print_json(&figures)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -119,7 +208,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let (rate, secs, db) = ingest(scratch.path(), n)?;
         say(
             &format!("ingest_{n}"),
-            serde_json::json!({"movements": n, "seconds": secs, "movements_per_s": rate}),
+            Figure::Ingest {
+                movements: n,
+                seconds: secs,
+                movements_per_s: rate,
+            },
             format!("durable ingest through `qm apply`, {n} movements in batches of 10k: {rate:.0} movements/s ({secs:.2} s)"),
         );
         if n == args.history {
@@ -150,14 +243,24 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let core_rate = n as f64 / apply_time.as_secs_f64();
     say(
         "core_apply",
-        serde_json::json!({"movements": n, "movements_per_s": core_rate}),
+        Figure::CoreApply {
+            movements: n,
+            movements_per_s: core_rate,
+        },
         format!("core apply without storage, {n} movements in batches of 10k: {core_rate:.0} movements/s"),
     );
-    let per_movement = rss_after.saturating_sub(rss_before) as f64 / n as f64;
+    let (growth, per) = per_movement(rss_before, rss_after, n);
     say(
         "memory",
-        serde_json::json!({"movements": n, "bytes_per_movement": per_movement, "rss_growth_bytes": rss_after.saturating_sub(rss_before)}),
-        format!("heap memory per movement of history at {n}, ledger built by applying batches: {per_movement:.1} bytes"),
+        Figure::Memory {
+            movements: n,
+            bytes_per_movement: per,
+            rss_growth_bytes: growth,
+        },
+        match per {
+            Some(per) => format!("heap memory per movement of history at {n}, ledger built by applying batches: {per:.1} bytes"),
+            None => format!("heap memory per movement of history at {n}: {MEMORY_UNAVAILABLE}"),
+        },
     );
     // The same state as a restarted process holds it: decoded from its snapshot.
     let t = Instant::now();
@@ -169,12 +272,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut ledger = Ledger::decode_snapshot(&image).map_err(|e| anyhow::anyhow!("{e}"))?;
     let decode = t.elapsed();
     let rss_after = heap_bytes();
-    let per_movement = rss_after.saturating_sub(rss_before) as f64 / n as f64;
+    let (_, per) = per_movement(rss_before, rss_after, n);
     say(
         "memory_restarted",
-        serde_json::json!({"movements": n, "bytes_per_movement": per_movement, "snapshot_bytes": image.len(), "encode_s": encode.as_secs_f64(), "decode_s": decode.as_secs_f64()}),
+        Figure::MemoryRestarted {
+            movements: n,
+            bytes_per_movement: per,
+            snapshot_bytes: image.len(),
+            encode_s: encode.as_secs_f64(),
+            decode_s: decode.as_secs_f64(),
+        },
         format!(
-            "heap memory per movement of history at {n}, as a restarted process holds it: {per_movement:.1} bytes (snapshot {} bytes: encoded in {:.2} s, decoded in {:.2} s)",
+            "heap memory per movement of history at {n}, as a restarted process holds it: {} (snapshot {} bytes: encoded in {:.2} s, decoded in {:.2} s)",
+            per.map_or(MEMORY_UNAVAILABLE.to_owned(), |p| format!("{p:.1} bytes")),
             image.len(),
             encode.as_secs_f64(),
             decode.as_secs_f64()
@@ -219,7 +329,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
     say(
         "as_of_balance",
-        serde_json::json!({"history": n, "p50_us": p50.as_secs_f64() * 1e6, "p99_us": p99.as_secs_f64() * 1e6, "checksum": sink}),
+        Figure::AsOfBalance {
+            history: n,
+            p50_us: p50.as_secs_f64() * 1e6,
+            p99_us: p99.as_secs_f64() * 1e6,
+            checksum: sink,
+        },
         format!(
             "as-of balance of one (holder, item) at {n} history: p50 {:.2} µs, p99 {:.2} µs",
             p50.as_secs_f64() * 1e6,
@@ -231,7 +346,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let late = late_records(&mut ledger, 20_000, t0, t1, &mut next)?;
     say(
         "late_record_spread",
-        serde_json::json!({"history": n, "p50_us": late.0, "p99_us": late.1}),
+        Figure::LateRecord {
+            history: n,
+            p50_us: late.0,
+            p99_us: late.1,
+        },
         format!("late record at {n} history (spread keys, ~{} entries each): p50 {:.2} µs, p99 {:.2} µs per one-movement batch", n / ledger.keys().len().max(1) as u64, late.0, late.1),
     );
     drop(ledger);
@@ -240,7 +359,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let (hot_p50, hot_p99) = hot_key(n, &mut next)?;
     say(
         "late_record_hot_key",
-        serde_json::json!({"history": n, "p50_us": hot_p50, "p99_us": hot_p99}),
+        Figure::LateRecord {
+            history: n,
+            p50_us: hot_p50,
+            p99_us: hot_p99,
+        },
         format!("late withdrawal into one key with {n} entries of history: p50 {hot_p50:.2} µs, p99 {hot_p99:.2} µs per one-movement batch"),
     );
 
@@ -266,22 +389,26 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let t = Instant::now();
         let app = qm_app::App::open(db.to_str().context("path")?)?;
         let open = t.elapsed();
+        let history = app.read()?.ledger().movement_count();
         say(
             "restart",
-            serde_json::json!({"history": app.ledger().movement_count(), "process_median_s": times[2].as_secs_f64(), "open_s": open.as_secs_f64()}),
+            Figure::Restart {
+                history,
+                process_median_s: times[2].as_secs_f64(),
+                open_s: open.as_secs_f64(),
+            },
             format!(
-                "restart at {} movements: a new `qm balance` process takes {:.3} s (median of 5); opening in-process {:.3} s",
-                app.ledger().movement_count(),
+                "restart at {history} movements: a new `qm balance` process takes {:.3} s (median of 5); opening in-process {:.3} s",
                 times[2].as_secs_f64(),
                 open.as_secs_f64()
             ),
         );
     }
     if args.json {
-        println!("{}", serde_json::Value::Object(figures));
+        print_json(&figures)?;
     }
     if std::env::var_os("QM_BENCH_KEEP_FILES").is_some() {
-        eprintln!("kept {}", scratch.keep().display());
+        crate::out::err(&format!("kept {}", scratch.keep().display()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -336,10 +463,10 @@ fn ingest(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
     if !status.success() {
         bail!("applying the master data failed");
     }
-    eprintln!(
+    crate::out::err(&format!(
         "applying {} files of 10k movements with `qm apply`...",
         files.len()
-    );
+    ));
     let t = Instant::now();
     let status = std::process::Command::new(&exe)
         .arg("--db")

@@ -58,10 +58,10 @@ pub fn run(url: &str, dir: &Path, n: u64) -> anyhow::Result<(f64, f64)> {
     if !status.success() {
         bail!("applying the master data to {url} failed (is the database empty?)");
     }
-    eprintln!(
+    crate::out::err(&format!(
         "applying {} files of 10k movements with `qm --db postgres://... apply`...",
         files.len()
-    );
+    ));
     let t = Instant::now();
     let status = std::process::Command::new(&exe)
         .args(["--db", url, "apply"])

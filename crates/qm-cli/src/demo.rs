@@ -1,15 +1,19 @@
 //! `qm demo`: builds the realistic scenario of `qm-sim` into a fresh database, batch by batch
-//! through the same path as `qm apply`, then prints the stockpile review per donor.
+//! through the same path as `qm apply`, then prints the stockpile review per donor and a
+//! few commands to try next (each one line, working as pasted). Also the review's table,
+//! which `qm review` prints too.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
-use qm_app::{App, AppError};
-use qm_core::{Ledger, Record};
+use qm_app::{output, App, AppError};
+use qm_core::{Ledger, Record, Tracking};
 use qm_report::Review;
 use qm_sim::{realistic, ScenarioConfig};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -27,7 +31,8 @@ pub struct DemoArgs {
     json: bool,
 }
 
-pub fn run(db: &str, args: DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let db = g.db.as_str();
     if let qm_app::DbSpec::Sqlite(path) = qm_app::DbSpec::parse(db) {
         if path.exists() {
             if !args.force {
@@ -45,7 +50,7 @@ pub fn run(db: &str, args: DemoArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let mut app = App::open(db)?;
+    let mut app = crate::open_app(g)?;
     if app.head().seq != 0 {
         bail!(
             "the demo needs an empty database; {db} already holds {} batches",
@@ -76,35 +81,51 @@ pub fn run(db: &str, args: DemoArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     app.snapshot()?;
-    let ledger = app.ledger();
+    let state = app.read()?;
+    let ledger = state.ledger();
     let at = ledger
         .keys()
         .iter()
         .filter_map(|k| k.timeline.last_time())
         .max()
         .unwrap_or(0);
+    let mut out = crate::out::buffered();
+    let reviews: Vec<Review> = scenario
+        .donor_orgs()
+        .map(|o| state.review_report(Some(&o.id), at))
+        .collect::<Result<_, _>>()?;
     if args.json {
-        let reviews: Vec<serde_json::Value> = scenario
-            .donor_orgs()
-            .map(|o| crate::review_json(&qm_report::review(ledger, Some(&o.id), at)))
-            .collect();
-        println!("{}", serde_json::Value::Array(reviews));
+        let json: Vec<output::Review> = reviews.iter().map(output::Review::from).collect();
+        serde_json::to_writer(&mut out, &json)?;
+        writeln!(out)?;
+        out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "Recorded {} movements in {} batches in {:.1} s ({:.0} movements/s) into {db}",
-        ledger.movement_count(),
-        app.head().seq,
+    let movements = ledger.movement_count();
+    writeln!(
+        out,
+        "Recorded {} movements in {} batches in {:.1} s ({} movements/s) into {db}",
+        group(movements as i64),
+        group(state.head().seq as i64),
         elapsed.as_secs_f64(),
-        ledger.movement_count() as f64 / elapsed.as_secs_f64()
-    );
-    println!();
-    for org in scenario.donor_orgs() {
-        let r = qm_report::review(ledger, Some(&org.id), at);
-        print!("{}", review_table(ledger, &r));
-        println!();
+        group((movements as f64 / elapsed.as_secs_f64().max(1e-9)).round() as i64)
+    )?;
+    writeln!(out)?;
+    for r in &reviews {
+        out.write_all(review_table(ledger, r).as_bytes())?;
+        writeln!(out)?;
     }
-    println!("Try: qm --db {db} balance --item PAC3-MSE --json | qm --db {db} review --org US-DOD --json | qm --db {db} verify");
+    let qm = format!("{} --db {}", shell_word(&program()), shell_word(db));
+    let org = reviews.first().and_then(|r| r.org.clone());
+    writeln!(out, "Try:")?;
+    if let Some(item) = example_item(ledger, reviews.first()) {
+        writeln!(out, "  {qm} balance --item {} --json", shell_word(&item))?;
+    }
+    if let Some(org) = org {
+        writeln!(out, "  {qm} review --org {}", shell_word(&org))?;
+    }
+    writeln!(out, "  {qm} verify")?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -114,7 +135,63 @@ fn apply(app: &mut App, records: &[Record]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn group(n: i64) -> String {
+/// An item worth asking about: one the first donor holds, serial-tracked if it has one.
+fn example_item(ledger: &Ledger, review: Option<&Review>) -> Option<String> {
+    let held: Vec<&str> = review?
+        .items
+        .iter()
+        .filter(|i| i.on_hand > 0)
+        .map(|i| i.item.as_str())
+        .collect();
+    let serial = held.iter().find(|code| {
+        ledger
+            .items()
+            .iter()
+            .any(|it| it.code == **code && it.tracking == Tracking::Serial)
+    });
+    serial.or(held.first()).map(|c| c.to_string())
+}
+
+/// How to run this very `qm` from the current directory: `qm` when that is what a shell
+/// finds on PATH, else the path of this executable (relative when it lies below here).
+fn program() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "qm".into();
+    };
+    let exe = exe.canonicalize().unwrap_or(exe);
+    if let Some(path) = std::env::var_os("PATH") {
+        let first = std::env::split_paths(&path)
+            .map(|d| d.join("qm"))
+            .find(|c| c.is_file());
+        if first.and_then(|c| c.canonicalize().ok()).as_ref() == Some(&exe) {
+            return "qm".into();
+        }
+    }
+    if let Some(rel) = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .ok()
+        .and_then(|cwd| exe.strip_prefix(cwd).ok().map(|r| r.to_path_buf()))
+    {
+        return rel.display().to_string();
+    }
+    exe.display().to_string()
+}
+
+/// `s` as one word of a POSIX shell command line: as it is when nothing in it is special,
+/// else in single quotes.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn group(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -130,7 +207,35 @@ fn group(n: i64) -> String {
     }
 }
 
-/// The review as a table: one line per item, then its stock per depot.
+/// `s` in exactly `width` terminal columns: padded with spaces, or cut on a character
+/// boundary and ended with `…` when it is wider.
+fn fit(s: &str, width: usize) -> String {
+    let w = s.width();
+    if w <= width {
+        return format!("{s}{}", " ".repeat(width - w));
+    }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if used + cw > width.saturating_sub(1) {
+            break;
+        }
+        cut.push(c);
+        used += cw;
+    }
+    let cut = cut.trim_end();
+    let used = cut.width();
+    format!("{cut}…{}", " ".repeat(width.saturating_sub(used + 1)))
+}
+
+/// Width of the NAME column of the review table.
+const NAME_WIDTH: usize = 34;
+/// How much deeper a depot line is indented than its item's line.
+const DEPOT_INDENT: usize = 4;
+
+/// The review as a table: one line per item, then its stock per depot, each depot's quantity
+/// under ON HAND.
 pub fn review_table(ledger: &Ledger, r: &Review) -> String {
     let mut time = String::new();
     qm_interchange::format_time(r.as_of, &mut time);
@@ -140,16 +245,47 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
             .map_or(o.clone(), |x| format!("{} ({o})", x.name)),
         None => "all orgs".into(),
     };
-    let mut s = format!("Stockpile review: {who}, as of {time}\n");
-    s += &format!(
-        "  {:<16} {:<34} {:>12} {:>12} {:>12} {:>11}  {}\n",
-        "ITEM", "NAME", "ON HAND", "FLOOR", "HEADROOM", "IN TRANSIT", "STATUS"
-    );
-    for i in r
+    let names: std::collections::HashMap<&str, &str> = ledger
+        .holders()
+        .iter()
+        .map(|h| (h.id.as_str(), h.name.as_str()))
+        .collect();
+    let rows: Vec<_> = r
         .items
         .iter()
         .filter(|i| i.on_hand != 0 || i.floor != 0 || i.in_transit != 0)
-    {
+        .collect();
+    let code_w = rows
+        .iter()
+        .map(|i| i.item.width())
+        .chain(["ITEM".len(), 16])
+        .max()
+        .unwrap_or(16);
+    let num_w = rows
+        .iter()
+        .flat_map(|i| {
+            [i.on_hand, i.floor as i64, i.headroom, i.in_transit]
+                .into_iter()
+                .chain(i.depots.iter().map(|(_, q)| *q))
+        })
+        .map(|n| group(n).len())
+        .chain([12])
+        .max()
+        .unwrap_or(12);
+    // A depot line: its name where the item's code and name are, its quantity under ON HAND.
+    let depot_w = code_w + 1 + NAME_WIDTH - DEPOT_INDENT;
+    let mut s = format!("Stockpile review: {who}, as of {time}\n");
+    s += &format!(
+        "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}\n",
+        fit("ITEM", code_w),
+        fit("NAME", NAME_WIDTH),
+        "ON HAND",
+        "FLOOR",
+        "HEADROOM",
+        "IN TRANSIT",
+        "STATUS"
+    );
+    for i in rows {
         let status = if i.floor == 0 {
             "no floor"
         } else if i.headroom < 0 {
@@ -157,11 +293,10 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
         } else {
             "ok"
         };
-        let name: String = i.name.chars().take(34).collect();
         s += &format!(
-            "  {:<16} {:<34} {:>12} {:>12} {:>12} {:>11}  {}\n",
-            i.item,
-            name,
+            "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}\n",
+            fit(&i.item, code_w),
+            fit(&i.name, NAME_WIDTH),
             group(i.on_hand),
             group(i.floor as i64),
             group(i.headroom),
@@ -169,12 +304,51 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
             status
         );
         for (depot, qty) in &i.depots {
-            let name = ledger.holder_idx(depot).map_or(depot.as_str(), |h| {
-                ledger.holders()[h as usize].name.as_str()
-            });
-            let name: String = name.chars().take(40).collect();
-            s += &format!("      {:<52} {:>12}\n", name, group(*qty));
+            let name = names.get(depot.as_str()).copied().unwrap_or(depot);
+            s += &format!(
+                "  {}{} {:>num_w$}\n",
+                " ".repeat(DEPOT_INDENT),
+                fit(name, depot_w),
+                group(*qty)
+            );
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_pads_or_cuts_on_a_character_boundary_with_an_ellipsis() {
+        assert_eq!(fit("abc", 5), "abc  ");
+        assert_eq!(fit("abcdef", 5), "abcd…");
+        assert_eq!(fit("ab def", 5), "ab d…");
+        // A space before the cut is not kept before the ellipsis.
+        assert_eq!(fit("abc defgh", 5), "abc… ");
+        assert_eq!(fit("Ракета «Бук»", 8), "Ракета… ");
+        // Wide characters take two columns; a cut never splits one.
+        assert_eq!(fit("日本語の名前", 6), "日本… ");
+        assert_eq!(fit("日本語の名前", 6).width(), 6);
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("demo.db"), "demo.db");
+        assert_eq!(shell_word("/tmp/a b.db"), "'/tmp/a b.db'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(
+            shell_word("postgres://u@h:5432/qm"),
+            "postgres://u@h:5432/qm"
+        );
+    }
+
+    #[test]
+    fn numbers_are_grouped_in_thousands() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1_000_000), "1,000,000");
+        assert_eq!(group(-12_345), "-12,345");
+    }
 }

@@ -1,20 +1,24 @@
 //! `qm`: the Quartermaster command. Thin: parse flags, open the database through `qm-app`,
-//! print. Exit status: 0 success, 1 rejected input or failed check, 2 usage error.
+//! print what the facade answers (JSON through `qm_app::output`). Exit status: 0 success
+//! (also when whoever reads standard output goes away), 1 rejected input or failed check,
+//! 2 usage error.
 
+#[cfg(feature = "bench-alloc")]
 mod alloc;
 mod bench;
 mod bench_pg;
 mod demo;
+mod out;
 
+#[cfg(feature = "bench-alloc")]
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
 
-use std::io::{BufWriter, Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use qm_app::{App, AppError};
+use qm_app::{output, App, AppError};
 use qm_core::{BalanceQuery, Time};
 
 #[derive(Parser)]
@@ -24,43 +28,61 @@ use qm_core::{BalanceQuery, Time};
     about = "Quartermaster: materiel accountability ledger"
 )]
 struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The options every command takes, before or after its name.
+#[derive(clap::Args)]
+pub struct Global {
     /// Database: a file path (embedded, the default) or a postgres:// URL.
     #[arg(long, global = true, env = "QM_DB", default_value = "quartermaster.db")]
     db: String,
-    #[command(subcommand)]
-    command: Command,
+    /// Who records the batches this command writes (default: the OS user running qm).
+    #[arg(long, global = true, env = "QM_USER", value_name = "NAME")]
+    by: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Apply interchange files, each as one atomic batch (`-` reads standard input).
     Apply {
-        #[arg(required = true)]
+        /// Interchange (JSON Lines) files, applied in order; `-` reads standard input.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
-        /// Print a JSON summary.
+        /// Print a JSON summary (one element per file) instead of a line per file.
         #[arg(long)]
         json: bool,
     },
     /// Balances per holder, item and lot (non-zero only).
     Balance {
+        /// Only this holder's balances.
         #[arg(long)]
         holder: Option<String>,
+        /// Only balances of this item (its code).
         #[arg(long)]
         item: Option<String>,
+        /// Only balances of this lot.
         #[arg(long)]
         lot: Option<String>,
         /// RFC 3339 time or date (default: now).
         #[arg(long, value_parser = parse_time_arg)]
         as_of: Option<Time>,
+        /// Print a JSON array of {holder, item, lot, qty} instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// The stockpile review: on hand against floors, per item.
     Review {
+        /// Only this org's depots, transit holders and floors (default: every org).
         #[arg(long)]
         org: Option<String>,
+        /// RFC 3339 time or date (default: now).
         #[arg(long, value_parser = parse_time_arg)]
         as_of: Option<Time>,
+        /// Print the review as JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -73,6 +95,7 @@ enum Command {
     },
     /// Check the stored history: checksums, hash chain, invariants, derived tables.
     Verify {
+        /// Print the result as JSON ({"ok": true, ...} or {"ok": false, "batch", "error"}).
         #[arg(long)]
         json: bool,
     },
@@ -127,8 +150,10 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
+        // The reader of standard output went away: stop, quietly, as Unix tools do.
+        Err(_) if out::closed() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("qm: {e:#}");
+            out::err(&format!("qm: {e:#}"));
             match e.downcast_ref::<AppError>() {
                 Some(AppError::Usage(_)) => ExitCode::from(2),
                 _ => ExitCode::from(1),
@@ -141,9 +166,32 @@ fn now() -> Time {
     qm_app::now_nanos()
 }
 
+/// Who records the batches this run writes: `--by` (or `QM_USER`) when given, else the
+/// facade's default (the OS user).
+fn recorded_by(g: &Global) -> Option<&str> {
+    g.by.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Opens the database `--db` names, recording as `--by`: every command that reads or writes
+/// the ledger opens it here.
+pub fn open_app(g: &Global) -> anyhow::Result<App> {
+    let mut app = App::open(&g.db)?;
+    if let Some(by) = recorded_by(g) {
+        app.set_recorded_by(by);
+    }
+    Ok(app)
+}
+
+/// Opens only the store `--db` names (no ledger), for commands that read the journal as it
+/// is stored.
+fn open_store(g: &Global) -> anyhow::Result<qm_app::BoxStore> {
+    Ok(qm_app::open_store(&g.db)?)
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = &cli.global;
     match cli.command {
-        Command::Apply { files, json } => apply(&cli.db, &files, json),
+        Command::Apply { files, json } => apply(g, &files, json),
         Command::Balance {
             holder,
             item,
@@ -151,21 +199,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             as_of,
             json,
         } => {
-            let app = App::open(&cli.db)?;
+            let app = open_app(g)?;
             let q = BalanceQuery {
                 holder: holder.as_deref(),
                 item: item.as_deref(),
                 lot: lot.as_deref(),
                 as_of: Some(as_of.unwrap_or_else(now)),
             };
-            let rows = app.ledger().balances(&q);
-            let mut out = BufWriter::new(std::io::stdout().lock());
+            let state = app.read()?;
+            let rows = state.balances(&q)?;
+            let mut out = out::buffered();
             if json {
-                let v: Vec<serde_json::Value> = rows
-                    .iter()
-                    .map(|b| serde_json::json!({"holder": b.holder, "item": b.item, "lot": b.lot, "qty": b.qty}))
-                    .collect();
-                serde_json::to_writer(&mut out, &v)?;
+                serde_json::to_writer(&mut out, &rows)?;
                 writeln!(out)?;
             } else {
                 writeln!(
@@ -185,83 +230,65 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             out.flush()?;
-            drop(out);
+            drop(state);
             app.close();
             Ok(ExitCode::SUCCESS)
         }
         Command::Review { org, as_of, json } => {
-            let app = App::open(&cli.db)?;
-            if let Some(o) = &org {
-                if app.ledger().org(o).is_none() {
-                    return Err(AppError::Usage(format!("unknown org {o:?}")).into());
-                }
-            }
-            let r = qm_report::review(app.ledger(), org.as_deref(), as_of.unwrap_or_else(now));
+            let app = open_app(g)?;
+            let state = app.read()?;
+            let r = state.review_report(org.as_deref(), as_of.unwrap_or_else(now))?;
+            let mut out = out::buffered();
             if json {
-                println!("{}", review_json(&r));
+                serde_json::to_writer(&mut out, &output::Review::from(&r))?;
+                writeln!(out)?;
             } else {
-                print!("{}", demo::review_table(app.ledger(), &r));
+                out.write_all(demo::review_table(state.ledger(), &r).as_bytes())?;
             }
+            out.flush()?;
+            drop(state);
             app.close();
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { follow } => {
-            let mut app = App::open(&cli.db)?;
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-            app.export(&mut out)?;
-            drop(out);
+            let app = open_app(g)?;
+            let mut out = out::buffered();
             if follow {
-                let mut after = app.head().seq;
-                let store = app.store();
-                loop {
-                    let head = store.wait_for_batches(after, std::time::Duration::from_secs(1))?;
-                    if head.seq > after {
-                        let mut out = std::io::stdout().lock();
-                        let mut last = after;
-                        store.read_batches(after, &mut |b| {
-                            last = b.seq;
-                            out.write_all(b.body.as_bytes())
-                                .and_then(|()| out.flush())
-                                .map_err(|e| qm_store::StoreError::Backend(format!("writing: {e}")))
-                        })?;
-                        after = last;
-                    }
-                }
+                app.export_follow(&mut out, &|| true)?;
+            } else {
+                app.export(&mut out)?;
             }
+            drop(out);
             app.close();
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { json } => {
-            let mut store = qm_app::open_store(&cli.db)?;
+            let mut store = open_store(g)?;
+            let mut out = out::stdout();
             match qm_app::verify::verify(&mut *store) {
                 Ok(r) => {
                     if json {
-                        println!(
-                            "{}",
-                            serde_json::json!({"ok": true, "batches": r.batches, "records": r.records, "movements": r.movements, "snapshot_batch": r.snapshot_seq})
-                        );
+                        serde_json::to_writer(&mut out, &output::Verified::from(&r))?;
+                        writeln!(out)?;
                     } else {
-                        println!("ok: {} batches, {} records, {} movements; chain, rules, snapshot and balances table verified", r.batches, r.records, r.movements);
+                        writeln!(out, "ok: {} batches, {} records, {} movements; chain, rules, snapshot and balances table verified", r.batches, r.records, r.movements)?;
                     }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(f) => {
                     if json {
-                        println!(
-                            "{}",
-                            serde_json::json!({"ok": false, "batch": f.batch, "error": f.message})
-                        );
+                        serde_json::to_writer(&mut out, &output::VerifyFailed::from(&f))?;
+                        writeln!(out)?;
                     }
-                    eprintln!("qm: verify failed: {f}");
+                    out::err(&format!("qm: verify failed: {f}"));
                     Ok(ExitCode::from(1))
                 }
             }
         }
         Command::Snapshot => {
-            let mut app = App::open(&cli.db)?;
+            let mut app = open_app(g)?;
             app.snapshot()?;
-            println!("snapshot at batch {}", app.head().seq);
+            writeln!(out::stdout(), "snapshot at batch {}", app.head().seq)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { from, to } => {
@@ -275,120 +302,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bar.set_message("copying");
             let m = qm_app::migrate(&from, &to, &mut |records| bar.set_position(records))?;
             bar.finish_and_clear();
-            println!(
+            writeln!(
+                out::stdout(),
                 "migrated {} batches ({} records) from {from} to {to}; verified on both ends",
-                m.batches, m.records
-            );
+                m.batches,
+                m.records
+            )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo(args) => demo::run(&cli.db, args),
+        Command::Demo(args) => demo::run(g, args),
         Command::Bench(args) => bench::run(args),
     }
 }
 
-pub fn review_json(r: &qm_report::Review) -> serde_json::Value {
-    let mut as_of = String::new();
-    qm_interchange::format_time(r.as_of, &mut as_of);
-    serde_json::json!({
-        "as_of": as_of,
-        "org": r.org,
-        "items": r.items.iter().map(|i| serde_json::json!({
-            "item": i.item,
-            "name": i.name,
-            "category": i.category,
-            "on_hand": i.on_hand,
-            "floor": i.floor,
-            "headroom": i.headroom,
-            "in_transit": i.in_transit,
-            "depots": i.depots.iter().map(|(h, q)| serde_json::json!({"holder": h, "qty": q})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// Reads a file's text (`-`: standard input).
-fn read_input(file: &str) -> anyhow::Result<String> {
-    if file == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading standard input")?;
-        Ok(s)
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))
-    }
-}
-
-type Parsed = anyhow::Result<Result<(Vec<qm_core::Record>, Vec<u32>), qm_interchange::ParseErrors>>;
-
-/// `qm apply`: files are read and parsed on a second thread while the first applies, so
-/// parsing the next batch overlaps the commit of this one.
-fn apply(db: &str, files: &[String], json: bool) -> anyhow::Result<ExitCode> {
-    let mut app = App::open(db)?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Parsed)>(1);
-    let names: Vec<String> = files.to_vec();
-    let reader = std::thread::spawn(move || {
-        for f in names {
-            let parsed = read_input(&f).map(|text| {
-                let mut records = Vec::new();
-                let mut lines = Vec::new();
-                qm_interchange::parse_text_with(
-                    &f,
-                    &text,
-                    qm_interchange::ERRORS_MAX_DEFAULT,
-                    |line, r| {
-                        lines.push(line);
-                        records.push(r);
-                    },
-                )
-                .map(|()| (records, lines))
-            });
-            if tx.send((f, parsed)).is_err() {
-                return;
-            }
-        }
-    });
-    let mut failed = 0usize;
+/// `qm apply`: each file one atomic batch, under the facade's policy for a run of files;
+/// each acknowledgement is printed (and flushed) as soon as its batch is durable.
+fn apply(g: &Global, files: &[String], json: bool) -> anyhow::Result<ExitCode> {
+    let mut app = open_app(g)?;
+    let mut out = out::stdout();
     let mut summary = Vec::new();
-    let stdout = std::io::stdout();
-    for (file, parsed) in rx {
-        let outcome = match parsed {
-            Err(e) => Err(AppError::Usage(format!("{e:#}"))),
-            Ok(Err(pe)) => Err(AppError::Parse(pe)),
-            Ok(Ok((records, lines))) => app.apply_records(&file, &records, &lines),
-        };
+    let run = app.apply_files(files, &mut |file, outcome| {
+        if json {
+            summary.push(output::ApplyFile::new(file, outcome));
+        }
         match outcome {
-            Ok(a) => {
-                if json {
-                    summary.push(serde_json::json!({"file": file, "batch": a.batch, "new_records": a.new_records, "duplicates": a.duplicates}));
-                } else {
-                    let mut out = stdout.lock();
-                    writeln!(out, "{file}: {a}")?;
-                    out.flush()?;
-                }
-            }
-            Err(AppError::Store { backend, source }) => {
-                return Err(AppError::Store { backend, source })
-                    .with_context(|| format!("{file}: not applied"));
-            }
+            Ok(a) if !json => writeln!(out, "{file}: {a}")
+                .and_then(|()| out.flush())
+                .map_err(AppError::Output)?,
+            Ok(_) => {}
             Err(e) => {
-                failed += 1;
-                eprintln!("{e}");
-                eprintln!("{file}: rejected, nothing applied");
-                if json {
-                    summary.push(serde_json::json!({"file": file, "rejected": e.to_string()}));
-                }
+                out::err(&e.message());
+                out::err(&format!("{file}: rejected, nothing applied"));
             }
         }
-    }
-    reader
-        .join()
-        .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
+        Ok(())
+    })?;
     if json {
-        println!("{}", serde_json::Value::Array(summary));
+        serde_json::to_writer(&mut out, &summary)?;
+        writeln!(out)?;
     }
     app.maybe_snapshot()?;
     app.close();
-    Ok(if failed > 0 {
+    Ok(if run.rejected > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

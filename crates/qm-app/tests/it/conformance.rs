@@ -127,11 +127,11 @@ fn export_round_trips_into_an_empty_database_of_either_backend() {
                 .collect();
             app.apply_text("b.jsonl", &text).unwrap();
         }
-        let exported = export(&mut app);
+        let exported = export(&app);
         for target in [sqlite(), postgres()] {
             let mut copy = target.open();
             copy.apply_text("export.jsonl", &exported).unwrap();
-            assert_eq!(export(&mut copy), exported);
+            assert_eq!(export(&copy), exported);
             for at in [None, Some("2025-02-15"), Some("2025-04-01")] {
                 assert_eq!(balances(&copy, at), balances(&app, at));
             }
@@ -327,10 +327,22 @@ fn racing_writers_never_oversell_and_lose_nothing() {
         });
         let ok: BTreeSet<String> = accepted.into_iter().flatten().collect();
         assert_eq!(ok.len(), 25, "exactly 100 / 4 withdrawals fit");
-        let mut app = db.open();
-        assert_eq!(app.ledger().balance("DEPOT", "SHELL", Some("L1"), None), 0);
-        assert_eq!(app.ledger().balance("BDE", "SHELL", Some("L1"), None), 100);
-        let exported = export(&mut app);
+        let app = db.open();
+        assert_eq!(
+            app.read()
+                .unwrap()
+                .ledger()
+                .balance("DEPOT", "SHELL", Some("L1"), None),
+            0
+        );
+        assert_eq!(
+            app.read()
+                .unwrap()
+                .ledger()
+                .balance("BDE", "SHELL", Some("L1"), None),
+            100
+        );
+        let exported = export(&app);
         for id in &ok {
             assert_eq!(
                 exported.matches(&format!("\"id\":\"{id}\"")).count(),
@@ -376,14 +388,14 @@ fn migrate_moves_a_ledger_between_backends_verbatim() {
     let to = postgres();
     let m = qm_app::migrate(from.url(), to.url(), &mut |_| {}).unwrap();
     assert_eq!((m.batches, m.records), (3, 12));
-    let mut there = to.open();
-    assert_eq!(export(&mut there), export(&mut app));
+    let there = to.open();
+    assert_eq!(export(&there), export(&app));
     assert_eq!(there.head(), app.head(), "same sequence numbers and hashes");
     there.verify().unwrap();
     // And back into a fresh file; a non-empty target is refused.
     let back = sqlite();
     qm_app::migrate(to.url(), back.url(), &mut |_| {}).unwrap();
-    assert_eq!(export(&mut back.open()), export(&mut app));
+    assert_eq!(export(&back.open()), export(&app));
     let e = qm_app::migrate(from.url(), back.url(), &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("is not empty"), "{e}");
 }

@@ -1,5 +1,12 @@
 //! The ledger's behaviour through the facade, on every backend from the same test code: the
 //! embedded file and a real PostgreSQL (a throwaway cluster, or `QM_TEST_PG_URL`).
+//!
+//! - `conformance`: rules, idempotency, late records, round trips, snapshots, racing writers.
+//! - `facade`: the facade's own policy: checked query references, exact JSON outputs, runs
+//!   of files, who records a batch, following the journal.
+//! - `shared`: reader threads querying while a writer thread applies.
 
 mod conformance;
+mod facade;
+mod shared;
 mod support;

@@ -65,7 +65,9 @@ pub fn balances(app: &App, as_of: Option<&str>) -> String {
         as_of: as_of.map(|t| qm_interchange::parse_time(t).unwrap()),
         ..Default::default()
     };
-    app.ledger()
+    app.read()
+        .unwrap()
+        .ledger()
         .balances(&q)
         .iter()
         .map(|b| format!("{}/{}/{}={}", b.holder, b.item, b.lot.unwrap_or("-"), b.qty))
@@ -73,7 +75,7 @@ pub fn balances(app: &App, as_of: Option<&str>) -> String {
         .join(" ")
 }
 
-pub fn export(app: &mut App) -> String {
+pub fn export(app: &App) -> String {
     let mut out = Vec::new();
     app.export(&mut out).unwrap();
     String::from_utf8(out).unwrap()

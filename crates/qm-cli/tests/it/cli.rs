@@ -2,11 +2,16 @@
 //! (per-file atomic batches, acknowledgement lines, every bad line reported, idempotent ids),
 //! `balance --json` (filters, `--as-of` around late records, sorting, non-zero rows only),
 //! `review --json`, `export` (round trip into an empty database), `verify`, the `--db`
-//! option, `QM_DB`, standard input, and exit statuses 0, 1 and 2.
+//! option, `QM_DB`, standard input, and exit statuses 0, 1 and 2; then what a new user meets:
+//! filters naming what does not exist (exit 1, named), storage errors with each cause once,
+//! a closed standard output (quiet, exit 0), a description for every option, who recorded a
+//! batch (`--by`, `QM_USER`, the OS user), review tables aligned whatever the names, the
+//! demo's output and closing commands, the README's examples run as written, and where the
+//! benchmark's memory figures come from.
 
 use serde_json::{json, Value};
 
-use crate::support::{bal, parse_balances, run_in, world, Bal, Db, Jsonl};
+use crate::support::{bal, parse_balances, run_in, world, Bal, Db, Jsonl, Run};
 
 /// `2025-01-DDTHH:00:00Z`.
 fn jan(day: u32, hour: u32) -> String {
@@ -986,4 +991,636 @@ fn verify_passes_and_reports_json() {
     empty.qm(&["verify"]).ok();
     assert_eq!(empty.qm(&["export"]).ok().stdout, "");
     assert_eq!(empty.balances(None), vec![]);
+}
+
+// ---- Exit statuses and messages -------------------------------------------------------
+
+#[test]
+fn a_filter_naming_what_does_not_exist_exits_1_naming_it() {
+    let db = seeded();
+    for (args, message) in [
+        (vec!["balance", "--item", "NOPE"], r#"unknown item "NOPE""#),
+        (
+            vec!["balance", "--json", "--item", "NOPE"],
+            r#"unknown item "NOPE""#,
+        ),
+        (
+            vec!["balance", "--json", "--holder", "NOPE"],
+            r#"unknown holder "NOPE""#,
+        ),
+        (
+            vec!["balance", "--json", "--lot", "NOPE"],
+            r#"unknown lot "NOPE""#,
+        ),
+        // L1 is a lot of SHELL, not of AMMO.
+        (
+            vec!["balance", "--json", "--item", "AMMO", "--lot", "L1"],
+            r#"unknown lot "L1" of item "AMMO""#,
+        ),
+        (vec!["review", "--org", "NOPE"], r#"unknown org "NOPE""#),
+        (
+            vec!["review", "--json", "--org", "NOPE"],
+            r#"unknown org "NOPE""#,
+        ),
+    ] {
+        let r = db.qm(&args);
+        r.expect_code(1);
+        assert_eq!(r.stderr, format!("qm: {message}\n"), "qm {args:?}");
+        assert_eq!(
+            r.stdout, "",
+            "qm {args:?} prints nothing on standard output"
+        );
+    }
+    // Known references with nothing to show are a success, and an empty answer.
+    assert_eq!(
+        balance(
+            &db,
+            &["--holder", "DEPOT-B", "--item", "SHELL", "--lot", "L2"]
+        ),
+        vec![]
+    );
+    db.qm(&["review", "--json", "--org", "UA"]).ok();
+}
+
+/// How often `needle` occurs in `hay`.
+fn occurrences(hay: &str, needle: &str) -> usize {
+    hay.matches(needle).count()
+}
+
+#[test]
+fn a_storage_error_prints_each_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no").join("such").join("dir").join("x.db");
+    let missing = missing.to_str().unwrap();
+    let w = dir.path().join("world.jsonl");
+    std::fs::write(&w, world().text()).unwrap();
+    for args in [
+        vec!["--db", missing, "balance", "--json"],
+        vec!["--db", missing, "apply", w.to_str().unwrap()],
+        vec!["--db", missing, "verify"],
+    ] {
+        let r = run_in(dir.path(), &args, None, &[]);
+        r.expect_code(1);
+        assert!(
+            r.stderr.starts_with("qm: storage (sqlite): "),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        assert_eq!(
+            occurrences(&r.stderr, "unable to open database file"),
+            1,
+            "{args:?}: each cause once: {}",
+            r.stderr
+        );
+    }
+    // A PostgreSQL server that is not there (nothing listens on port 1 of this machine).
+    let r = run_in(
+        dir.path(),
+        &["--db", "postgres://nobody@127.0.0.1:1/qm", "balance"],
+        None,
+        &[],
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr.starts_with("qm: storage (postgres): "),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        occurrences(&r.stderr, "onnection refused"),
+        1,
+        "{}",
+        r.stderr
+    );
+}
+
+/// Runs `qm` with its standard output a pipe whose reading end is closed after `read`
+/// bytes (0: before `qm` writes anything), as `qm ... | head -c N` does.
+fn qm_into_closed_pipe(db: &Db, args: &[&str], read: usize) -> Run {
+    use std::io::Read;
+    let mut full = vec!["--db", db.db()];
+    full.extend_from_slice(args);
+    let mut child = crate::support::qm_command(db.dir())
+        .args(&full)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut got = vec![0u8; read];
+    stdout.read_exact(&mut got).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    Run::from_output(&full, out)
+}
+
+#[test]
+fn a_closed_standard_output_ends_any_command_quietly_with_status_0() {
+    let db = seeded();
+    // Enough history that the export fills the pipe many times over.
+    let mut big = Jsonl::new();
+    for i in 0..3000 {
+        big.mv(
+            &format!("big{i}"),
+            &jan(1 + (i % 28) as u32, 8),
+            "AMMO",
+            1,
+            "FACTORY",
+            "DEPOT-B",
+        );
+    }
+    db.apply_ok("big.jsonl", &big.text());
+    let more = db.file("more.jsonl", &{
+        let mut j = Jsonl::new();
+        j.mv("late1", &jan(29, 8), "AMMO", 1, "FACTORY", "DEPOT-B");
+        j.text()
+    });
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["export"],
+        vec!["export", "--follow"],
+        vec!["balance"],
+        vec!["balance", "--json"],
+        vec!["review"],
+        vec!["review", "--json"],
+        vec!["verify"],
+        vec!["verify", "--json"],
+        vec!["snapshot"],
+        vec!["apply", &more],
+        vec!["--help"],
+        vec!["balance", "--help"],
+    ];
+    for args in &commands {
+        let r = qm_into_closed_pipe(&db, args, 0);
+        r.expect_code(0);
+        assert_eq!(r.stderr, "", "qm {args:?} ends quietly");
+    }
+    // The first line read, then the pipe closed mid-export: `qm export | head -1`.
+    let r = qm_into_closed_pipe(&db, &["export"], 100);
+    r.expect_code(0);
+    assert_eq!(r.stderr, "");
+    // The file whose acknowledgement could not be printed was applied all the same.
+    assert!(crate::support::movement_ids(&db.export()).contains_key("late1"));
+    db.qm(&["verify"]).ok();
+}
+
+#[test]
+fn every_option_and_argument_in_help_has_a_description() {
+    let db = Db::new();
+    let mut commands = vec![vec![]];
+    for c in [
+        "apply", "balance", "review", "export", "verify", "snapshot", "migrate", "demo", "bench",
+    ] {
+        commands.push(vec![c]);
+    }
+    for mut args in commands {
+        args.push("--help");
+        let r = db.qm(&args);
+        r.ok();
+        let mut in_list = false;
+        let mut checked = 0;
+        for line in r.stdout.lines() {
+            if line.ends_with(':') && !line.starts_with(' ') {
+                in_list = matches!(line, "Options:" | "Arguments:");
+                continue;
+            }
+            if !in_list || line.trim().is_empty() {
+                continue;
+            }
+            // `  --holder <HOLDER>  Only this holder's balances.`: a name, two or more
+            // spaces, then words.
+            let entry = line.trim_start();
+            let described = entry
+                .split_once("  ")
+                .is_some_and(|(_, help)| !help.trim().is_empty());
+            assert!(described, "qm {args:?}: no description for {entry:?}");
+            checked += 1;
+        }
+        assert!(checked >= 2, "qm {args:?}: options found:\n{}", r.stdout);
+    }
+    // The global options are described in every command's help.
+    let r = db.qm(&["balance", "--help"]);
+    assert!(r.stdout.contains("--by <NAME>"), "{}", r.stdout);
+}
+
+// ---- Who recorded a batch -------------------------------------------------------------
+
+/// `recorded_by` of the movement `id`, from the analysts' `movements` view.
+fn recorded_by(db: &Db, id: &str) -> String {
+    let conn = rusqlite::Connection::open(&db.path).unwrap();
+    conn.query_row(
+        "SELECT recorded_by FROM movements WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_batch_is_recorded_by_by_else_qm_user_else_the_os_user() {
+    let db = Db::new();
+    db.apply_ok("world.jsonl", &world().text());
+    let apply = |id: &str, by: &[&str], env: &[(&str, &str)], clear_env: bool| {
+        let mut j = Jsonl::new();
+        j.mv(id, &jan(10, 8), "AMMO", 1, "FACTORY", "DEPOT-A");
+        let f = db.file(&format!("{id}.jsonl"), &j.text());
+        let mut c = crate::support::qm_command(db.dir());
+        if clear_env {
+            c.env_remove("QM_USER")
+                .env_remove("USER")
+                .env_remove("LOGNAME");
+        }
+        c.args(["--db", db.db()]).args(by).args(["apply", &f]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    apply("by-option", &["--by", "alice"], &[], false);
+    apply("by-env", &[], &[("QM_USER", "bob")], false);
+    apply("by-both", &["--by", "carol"], &[("QM_USER", "bob")], false);
+    apply("by-nobody", &[], &[], true);
+    apply("by-empty", &[], &[("QM_USER", "")], true);
+    // `--by` after the command name is the same option.
+    let mut j = Jsonl::new();
+    j.mv("by-after", &jan(10, 8), "AMMO", 1, "FACTORY", "DEPOT-A");
+    let f = db.file("after.jsonl", &j.text());
+    db.qm(&["apply", &f, "--by", "dave"]).ok();
+
+    assert_eq!(recorded_by(&db, "by-option"), "alice");
+    assert_eq!(recorded_by(&db, "by-env"), "bob");
+    assert_eq!(recorded_by(&db, "by-both"), "carol");
+    assert_eq!(recorded_by(&db, "by-after"), "dave");
+    // Neither given, and no USER in the environment: the OS user of the process, as the
+    // system names its uid.
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    assert!(id.status.success(), "{id:?}");
+    let os_user = String::from_utf8(id.stdout).unwrap().trim().to_owned();
+    assert!(!os_user.is_empty());
+    assert_eq!(recorded_by(&db, "by-nobody"), os_user);
+    assert_eq!(recorded_by(&db, "by-empty"), os_user);
+    db.qm(&["verify"]).ok();
+}
+
+// ---- Tables, the demo, the README ---------------------------------------------------
+
+/// Display width of the first `n` characters of `line`.
+fn width_through(line: &str, n: usize) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    line.chars().take(n).collect::<String>().as_str().width()
+}
+
+/// The characters of `line` that lie wholly in display columns `from..to`.
+fn columns(line: &str, from: usize, to: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut col = 0;
+    let mut s = String::new();
+    for c in line.chars() {
+        let w = c.width().unwrap_or(0);
+        if col >= from && col + w <= to {
+            s.push(c);
+        }
+        col += w;
+    }
+    s
+}
+
+/// Checks every review table in `text`: on each item line the numbers end exactly where
+/// their headers ON HAND and IN TRANSIT end, and each depot line's quantity ends under ON
+/// HAND (columns counted as a terminal shows them). Returns how many tables and depot lines
+/// it checked.
+fn check_review_tables(text: &str) -> (usize, usize) {
+    use unicode_width::UnicodeWidthStr;
+    let (mut tables, mut depot_lines) = (0, 0);
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !line.starts_with("Stockpile review: ") {
+            continue;
+        }
+        tables += 1;
+        let header = lines.next().expect("a header line");
+        let end_of = |title: &str| {
+            let at = header
+                .find(title)
+                .unwrap_or_else(|| panic!("{title} in {header:?}"));
+            width_through(header, header[..at].chars().count() + title.chars().count())
+        };
+        let on_hand = end_of("ON HAND");
+        let transit = end_of("IN TRANSIT");
+        while let Some(row) = lines.next_if(|l| !l.trim().is_empty()) {
+            if row.starts_with("      ") {
+                depot_lines += 1;
+                assert_eq!(
+                    row.width(),
+                    on_hand,
+                    "a depot quantity ends under ON HAND:\n{header}\n{row}"
+                );
+                continue;
+            }
+            for end in [on_hand, transit] {
+                assert!(
+                    columns(row, 0, end).ends_with(|c: char| c.is_ascii_digit())
+                        && columns(row, end, end + 1) == " ",
+                    "a number ends at column {end}:\n{header}\n{row}"
+                );
+            }
+        }
+    }
+    (tables, depot_lines)
+}
+
+/// The name an item line of a review table shows for `code`.
+fn shown_name<'a>(table: &'a str, code: &str) -> &'a str {
+    let row = table
+        .lines()
+        .find(|l| l.trim_start().split(' ').next() == Some(code))
+        .unwrap_or_else(|| panic!("no line for {code} in\n{table}"));
+    let rest = row.trim_start()[code.len()..].trim_start();
+    rest.split("  ").next().unwrap().trim_end()
+}
+
+#[test]
+fn the_review_table_stays_aligned_with_long_and_non_ascii_names() {
+    let db = Db::new();
+    let mut w = Jsonl::new();
+    w.org("US")
+        .holder("FACTORY", "US", "source")
+        .holder("SHIP", "US", "transit")
+        .push(json!({"type": "holder", "id": "D-FR", "name": "Dépôt de munitions de Mourmelon-le-Grand, Champagne-Ardenne", "org": "US", "kind": "depot"}))
+        .push(json!({"type": "holder", "id": "D-UA", "name": "Склад боєприпасів №1", "org": "US", "kind": "depot"}))
+        .push(json!({"type": "holder", "id": "D-JP", "name": "弾薬庫、北海道の千歳にある大きな補給処と整備工場と訓練場", "org": "US", "kind": "depot"}));
+    let items = [
+        (
+            "BUK",
+            "Зенітна керована ракета ЗРК «Бук-М1» 9М38М1, модернізована",
+        ),
+        (
+            "OBUS",
+            "Obus explosif de 155 mm à charge creuse, version améliorée",
+        ),
+        ("SAM-03", "03式中距離地対空誘導弾（改）の誘導弾と発射筒"),
+        ("SHORT", "Crème brûlée"),
+        ("A-VERY-LONG-ITEM-CODE-2025", "Plain"),
+    ];
+    for (code, name) in items {
+        w.push(json!({"type": "item", "code": code, "name": name, "category": "test", "tracking": "bulk"}));
+    }
+    db.apply_ok("world.jsonl", &w.text());
+    let mut j = Jsonl::new();
+    for (n, (code, _)) in items.iter().enumerate() {
+        for (d, depot) in ["D-FR", "D-UA", "D-JP"].iter().enumerate() {
+            let qty = 1 + (n as u64 + 1) * 1_234_567 * (d as u64 + 1);
+            j.mv(
+                &format!("m{n}-{d}"),
+                &jan(10, 8),
+                code,
+                qty,
+                "FACTORY",
+                depot,
+            );
+        }
+        j.mv(&format!("t{n}"), &jan(11, 8), code, 5, "D-FR", "SHIP");
+    }
+    db.apply_ok("moves.jsonl", &j.text());
+    let r = db.qm(&["review", "--org", "US"]);
+    r.ok();
+    let (tables, depot_lines) = check_review_tables(&r.stdout);
+    assert_eq!((tables, depot_lines), (1, 15), "{}", r.stdout);
+    // Long names are cut on a character boundary and end with an ellipsis; names that fit
+    // are whole; codes are never cut.
+    for (code, name) in items {
+        let shown = shown_name(&r.stdout, code);
+        if name.chars().count() <= 20 {
+            assert_eq!(shown, name);
+        } else {
+            let kept = shown
+                .strip_suffix('…')
+                .unwrap_or_else(|| panic!("{shown:?} ends with an ellipsis"));
+            assert!(
+                name.starts_with(kept) && kept.len() >= 10,
+                "{shown:?} of {name:?}"
+            );
+        }
+    }
+    assert!(!r.stdout.contains('\u{fffd}'), "no character was split");
+}
+
+/// Runs `script` with `sh -e` in `dir`, with the `qm` under test first on PATH.
+fn sh(dir: &std::path::Path, script: &str) -> Run {
+    let bin = std::path::Path::new(crate::support::QM).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-ec", script])
+        .current_dir(dir)
+        .env_remove("QM_DB")
+        .env("QM_USER", "tester")
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    Run::from_output(&["sh", "-ec", script], out)
+}
+
+#[test]
+fn the_demo_prints_aligned_tables_grouped_counts_and_commands_that_work_as_pasted() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(
+        dir.path(),
+        &["--db", "my demo.db", "demo", "--movements", "20k"],
+        None,
+        &[],
+    );
+    r.ok();
+    let first = r.stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with("Recorded 20,000 movements in "),
+        "counts are grouped: {first}"
+    );
+    let (tables, depot_lines) = check_review_tables(&r.stdout);
+    assert!(tables >= 5 && depot_lines >= tables, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("…"),
+        "long names are cut with an ellipsis"
+    );
+    // One command per line after "Try:", each working when pasted into a shell here (the
+    // database name has a space in it: it must come out quoted).
+    let tries: Vec<&str> = r
+        .stdout
+        .lines()
+        .skip_while(|l| *l != "Try:")
+        .skip(1)
+        .map(str::trim)
+        .collect();
+    assert_eq!(tries.len(), 3, "{}", r.stdout);
+    for line in &tries {
+        assert!(!line.contains('|'), "one command per line: {line}");
+        let ran = sh(dir.path(), line);
+        ran.ok();
+        assert!(!ran.stdout.trim().is_empty(), "{line} printed nothing");
+    }
+    let balance_line = tries.iter().find(|l| l.contains(" balance ")).unwrap();
+    let rows = sh(dir.path(), balance_line).json();
+    assert!(
+        !rows.as_array().unwrap().is_empty(),
+        "{balance_line} names an item that exists"
+    );
+    assert!(tries[0].contains("'my demo.db'"), "{}", tries[0]);
+}
+
+/// The shell lines of the README's "Using `qm`" example block.
+fn readme_examples() -> Vec<String> {
+    let readme = include_str!("../../../../README.md");
+    let section = readme
+        .split("## Using `qm`")
+        .nth(1)
+        .expect("a \"Using `qm`\" section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("an sh block");
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_readme_opens_with_the_demo_and_the_test_command() {
+    let readme = include_str!("../../../../README.md");
+    let first_block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let commands: Vec<&str> = first_block
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .collect();
+    assert_eq!(
+        commands,
+        vec![
+            "cargo run --release -p qm-cli -- --db demo.db demo --force",
+            "scripts/test"
+        ]
+    );
+    assert!(readme.starts_with("# Quartermaster\n\n```sh\n"));
+}
+
+#[test]
+fn the_readme_examples_do_what_they_say_after_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    // The README's demo command, on a smaller scenario (the commands do not depend on size).
+    run_in(
+        dir.path(),
+        &["--db", "demo.db", "demo", "--force", "--movements", "20k"],
+        None,
+        &[],
+    )
+    .ok();
+    let lines = readme_examples();
+    // What a test cannot run: building and installing (that is what this test binary is),
+    // and the long runs (a 100M scenario, the benchmarks), which use only options the tests
+    // above cover.
+    let skipped = [
+        "cargo install --path crates/qm-cli",
+        "qm --db big.db demo --movements 100M",
+        "qm bench",
+    ];
+    let runnable: Vec<&str> = lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !skipped.iter().any(|s| l.starts_with(s)))
+        .collect();
+    assert_eq!(
+        lines.len() - runnable.len(),
+        skipped.len(),
+        "every skipped example is still in the README: {lines:#?}"
+    );
+    assert!(runnable.len() >= 8, "{runnable:#?}");
+    assert!(
+        runnable.iter().all(|l| !l.contains("postgres://")),
+        "examples that need a server are prose, not runnable lines"
+    );
+    let r = sh(dir.path(), &runnable.join("\n"));
+    r.ok();
+    // What they say they do.
+    let copy = Db {
+        dir: tempfile::tempdir().unwrap(),
+        path: dir.path().join("copy.db"),
+        pg: None,
+    };
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("history.jsonl")).unwrap(),
+        copy.export(),
+        "the export applied into an empty database reproduces it"
+    );
+    let pac3 = run_in(
+        dir.path(),
+        &[
+            "--db",
+            "demo.db",
+            "balance",
+            "--item",
+            "MSL-PAC3-MSE",
+            "--json",
+        ],
+        None,
+        &[],
+    );
+    assert!(!pac3.ok().json().as_array().unwrap().is_empty());
+    let demo = Db {
+        dir: tempfile::tempdir().unwrap(),
+        path: dir.path().join("demo.db"),
+        pg: None,
+    };
+    assert_eq!(recorded_by(&demo, "readme-1"), "alice");
+    assert!(dir.path().join("moved.db").exists());
+    demo.qm(&["verify"]).ok();
+}
+
+// ---- The benchmark's memory figures ----------------------------------------------------
+
+#[test]
+fn bench_memory_figures_come_from_the_bench_alloc_build_and_say_so_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(
+        dir.path(),
+        &["bench", "--ingest", "0", "--history", "5k", "--json"],
+        None,
+        &[],
+    );
+    let figures = r.ok().json();
+    assert!(figures["core_apply"]["movements_per_s"].as_f64().unwrap() > 0.0);
+    for key in ["memory", "memory_restarted"] {
+        let per = &figures[key]["bytes_per_movement"];
+        if cfg!(feature = "bench-alloc") {
+            assert!(per.as_f64().unwrap() > 0.0, "{key}: {figures}");
+        } else {
+            assert!(per.is_null(), "{key}: {figures}");
+        }
+    }
+    if !cfg!(feature = "bench-alloc") {
+        let said = r
+            .stderr
+            .lines()
+            .filter(|l| l.contains("heap memory") && l.contains("unavailable"))
+            .filter(|l| l.contains("cargo run --release -p qm-cli --features bench-alloc -- bench"))
+            .count();
+        assert_eq!(
+            said, 2,
+            "both memory figures say how to get them:\n{}",
+            r.stderr
+        );
+    }
 }

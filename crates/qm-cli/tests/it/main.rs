@@ -3,7 +3,8 @@
 //! format of `shared/spec/interchange.md`.
 //!
 //! - `cli`: the commands, their options, output shapes and exit statuses, and the ledger's
-//!   rules as seen through them (atomic batches, idempotent ids, late records, round trips).
+//!   rules as seen through them (atomic batches, idempotent ids, late records, round trips);
+//!   messages, help, closed pipes, who recorded a batch, tables, the demo, the README.
 //! - `crash`: `qm apply` killed with SIGKILL at random moments never loses an acknowledged
 //!   batch, never leaves half a batch, and the database still verifies and accepts the rest.
 //! - `follow`: `qm export --follow` sees batches other processes commit, promptly.
