@@ -32,69 +32,12 @@ impl<'a> From<qm_core::Balance<'a>> for Balance<'a> {
     }
 }
 
-/// `qm review --json`: the stockpile review at a time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Review {
-    /// RFC 3339, as the interchange format writes times.
-    pub as_of: String,
-    pub items: Vec<ReviewItem>,
-    /// `null`: every org.
-    pub org: Option<String>,
-}
-
-/// One item of the review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReviewItem {
-    pub category: String,
-    /// On-hand stock per depot, for depots that hold any, sorted by depot.
-    pub depots: Vec<DepotStock>,
-    pub floor: u64,
-    /// `on_hand - floor`.
-    pub headroom: i64,
-    pub in_transit: i64,
-    pub item: String,
-    pub name: String,
-    pub on_hand: i64,
-}
-
-/// The stock of an item at one depot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DepotStock {
-    pub holder: String,
-    pub qty: i64,
-}
-
-impl From<&qm_report::Review> for Review {
-    fn from(r: &qm_report::Review) -> Review {
-        let mut as_of = String::new();
-        qm_interchange::format_time(r.as_of, &mut as_of);
-        Review {
-            as_of,
-            org: r.org.clone(),
-            items: r
-                .items
-                .iter()
-                .map(|i| ReviewItem {
-                    item: i.item.clone(),
-                    name: i.name.clone(),
-                    category: i.category.clone(),
-                    on_hand: i.on_hand,
-                    floor: i.floor,
-                    headroom: i.headroom,
-                    in_transit: i.in_transit,
-                    depots: i
-                        .depots
-                        .iter()
-                        .map(|(holder, qty)| DepotStock {
-                            holder: holder.clone(),
-                            qty: *qty,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
-    }
-}
+/// `qm review --json`, and the other reports (`qm transfers`, `qm transfer show`, `qm
+/// pauses`): the report's own types, which serialise as these outputs (the review's fields
+/// in alphabetical order like those here).
+pub use qm_report::{
+    DepotQty, PauseRow, Review, ReviewItem, SummaryRow, TransferDetail, TransferRow,
+};
 
 /// One element of `qm apply --json` (an array, one per file in the order given).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -91,7 +91,7 @@ impl State {
     /// The stockpile review of `org` (every org when `None`) at `as_of`. An unknown org is
     /// an error.
     pub fn review(&self, org: Option<&str>, as_of: Time) -> Result<output::Review, AppError> {
-        Ok(output::Review::from(&self.review_report(org, as_of)?))
+        self.review_report(org, as_of)
     }
 
     /// The same review as [`State::review`], as the report computes it (for tables).

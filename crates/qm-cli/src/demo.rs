@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
-use qm_app::{output, App, AppError};
+use qm_app::{App, AppError};
 use qm_core::{Ledger, Record, Tracking};
 use qm_report::Review;
 use qm_sim::{realistic, ScenarioConfig};
@@ -95,7 +95,7 @@ pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .map(|o| state.review_report(Some(&o.id), at))
         .collect::<Result<_, _>>()?;
     if args.json {
-        let json: Vec<output::Review> = reviews.iter().map(output::Review::from).collect();
+        let json = &reviews;
         serde_json::to_writer(&mut out, &json)?;
         writeln!(out)?;
         out.flush()?;
@@ -191,7 +191,8 @@ fn shell_word(s: &str) -> String {
 }
 
 /// `1234567` as `1,234,567`.
-pub fn group(n: i64) -> String {
+pub fn group(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -253,7 +254,7 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
     let rows: Vec<_> = r
         .items
         .iter()
-        .filter(|i| i.on_hand != 0 || i.floor != 0 || i.in_transit != 0)
+        .filter(|i| i.on_hand != 0 || i.floor != 0 || i.in_transit != 0 || i.earmarked != 0)
         .collect();
     let code_w = rows
         .iter()
@@ -264,9 +265,16 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
     let num_w = rows
         .iter()
         .flat_map(|i| {
-            [i.on_hand, i.floor as i64, i.headroom, i.in_transit]
-                .into_iter()
-                .chain(i.depots.iter().map(|(_, q)| *q))
+            [
+                i.on_hand,
+                i.floor,
+                i.headroom,
+                i.earmarked,
+                i.available,
+                i.in_transit,
+            ]
+            .into_iter()
+            .chain(i.depots.iter().map(|d| d.qty))
         })
         .map(|n| group(n).len())
         .chain([12])
@@ -276,12 +284,14 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
     let depot_w = code_w + 1 + NAME_WIDTH - DEPOT_INDENT;
     let mut s = format!("Stockpile review: {who}, as of {time}\n");
     s += &format!(
-        "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}\n",
+        "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}\n",
         fit("ITEM", code_w),
         fit("NAME", NAME_WIDTH),
         "ON HAND",
         "FLOOR",
         "HEADROOM",
+        "EARMARKED",
+        "AVAILABLE",
         "IN TRANSIT",
         "STATUS"
     );
@@ -294,22 +304,24 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
             "ok"
         };
         s += &format!(
-            "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}\n",
+            "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}\n",
             fit(&i.item, code_w),
             fit(&i.name, NAME_WIDTH),
             group(i.on_hand),
-            group(i.floor as i64),
+            group(i.floor),
             group(i.headroom),
+            group(i.earmarked),
+            group(i.available),
             group(i.in_transit),
             status
         );
-        for (depot, qty) in &i.depots {
-            let name = names.get(depot.as_str()).copied().unwrap_or(depot);
+        for d in &i.depots {
+            let name = names.get(d.holder.as_str()).copied().unwrap_or(&d.holder);
             s += &format!(
                 "  {}{} {:>num_w$}\n",
                 " ".repeat(DEPOT_INDENT),
                 fit(name, depot_w),
-                group(*qty)
+                group(d.qty)
             );
         }
     }

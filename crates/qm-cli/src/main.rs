@@ -240,7 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let r = state.review_report(org.as_deref(), as_of.unwrap_or_else(now))?;
             let mut out = out::buffered();
             if json {
-                serde_json::to_writer(&mut out, &output::Review::from(&r))?;
+                serde_json::to_writer(&mut out, &r)?;
                 writeln!(out)?;
             } else {
                 out.write_all(demo::review_table(state.ledger(), &r).as_bytes())?;

@@ -131,7 +131,7 @@ fn key(k: u64) -> (String, String, String) {
     let prefix = ["UA-UNIT", "PL-HUB", "US-DEPOT", "DE-DEPOT"][(h % 4) as usize];
     let holder = format!("{prefix}-{h:05}");
     let item = format!("NSN-1315-{:04}", (k % 200) * 10 + h % 10);
-    let lot = if k % 3 == 0 {
+    let lot = if k.is_multiple_of(3) {
         String::new()
     } else {
         format!("L{}-{:02}", 2019 + k % 6, 1 + k % 12)

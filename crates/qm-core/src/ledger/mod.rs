@@ -734,6 +734,16 @@ impl Ledger {
         self.floors.at(self.org_idx(org)?, self.item_idx(item)?, at)
     }
 
+    /// The floor in force for (org, item) at `at`, by index.
+    pub fn floor_at(&self, org: OrgIdx, item: ItemIdx, at: Time) -> Option<u64> {
+        self.floors.at(org, item, at)
+    }
+
+    /// The keys (balances) of a holder.
+    pub fn holder_keys(&self, h: HolderIdx) -> &[KeyIdx] {
+        &self.stock.holder_keys[h as usize]
+    }
+
     /// The floors in force for (org, item) from `from` on.
     pub fn floor_spans(&self, org: OrgIdx, item: ItemIdx, from: Time) -> Vec<FloorSpan> {
         self.floors.spans_from(org, item, from)
