@@ -25,6 +25,7 @@ mod files;
 pub mod output;
 mod state;
 pub mod verify;
+mod workflow;
 
 use std::fmt;
 use std::io::Write;

@@ -210,7 +210,7 @@ pub fn group(n: impl Into<i128>) -> String {
 
 /// `s` in exactly `width` terminal columns: padded with spaces, or cut on a character
 /// boundary and ended with `…` when it is wider.
-fn fit(s: &str, width: usize) -> String {
+pub fn fit(s: &str, width: usize) -> String {
     let w = s.width();
     if w <= width {
         return format!("{s}{}", " ".repeat(width - w));

@@ -9,6 +9,7 @@ mod bench;
 mod bench_pg;
 mod demo;
 mod out;
+mod tables;
 
 #[cfg(feature = "bench-alloc")]
 #[global_allocator]
@@ -86,6 +87,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Transfers: the list, or with --summary the donor view per (donor, recipient, item).
+    Transfers {
+        /// Print the donor view: per (donor, recipient, item), committed, cancelled,
+        /// allocated, dispatched, delivered and in transit.
+        #[arg(long)]
+        summary: bool,
+        /// RFC 3339 time or date (default: now).
+        #[arg(long, value_parser = parse_time_arg)]
+        as_of: Option<Time>,
+        /// Only transfers from this donor org.
+        #[arg(long)]
+        donor: Option<String>,
+        /// Only transfers to this recipient org.
+        #[arg(long)]
+        recipient: Option<String>,
+        /// Only transfers with a line of this item (its code).
+        #[arg(long)]
+        item: Option<String>,
+        /// Only transfers in this state (list only): committed, allocated, dispatched,
+        /// in_transit, delivered, cancelled.
+        #[arg(long, value_parser = parse_state_arg)]
+        state: Option<qm_report::TransferState>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One transfer.
+    Transfer {
+        #[command(subcommand)]
+        command: TransferCommand,
+    },
+    /// The pauses standing, and what each holds back.
+    Pauses {
+        /// RFC 3339 time or date (default: now).
+        #[arg(long, value_parser = parse_time_arg)]
+        as_of: Option<Time>,
+        /// Print a JSON array of pauses instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the whole history as interchange records to standard output.
     Export {
         /// Then keep writing each new batch as it is committed (by any process) until
@@ -114,6 +155,28 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run the benchmarks and print the figures.
     Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum TransferCommand {
+    /// The transfer, its lines with every stage's quantity, its allocations and
+    /// cancellations, and every record that touched it (when and by whom it was recorded).
+    Show {
+        /// The transfer's id.
+        id: String,
+        /// RFC 3339 time or date (default: now).
+        #[arg(long, value_parser = parse_time_arg)]
+        as_of: Option<Time>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_state_arg(s: &str) -> Result<qm_report::TransferState, String> {
+    qm_report::TransferState::parse(s).ok_or_else(|| {
+        format!("{s:?} is not a state: committed, allocated, dispatched, in_transit, delivered, cancelled")
+    })
 }
 
 fn parse_time_arg(s: &str) -> Result<Time, String> {
@@ -244,6 +307,79 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 writeln!(out)?;
             } else {
                 out.write_all(demo::review_table(state.ledger(), &r).as_bytes())?;
+            }
+            out.flush()?;
+            drop(state);
+            app.close();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Transfers {
+            summary,
+            as_of,
+            donor,
+            recipient,
+            item,
+            state: wanted,
+            json,
+        } => {
+            let app = open_app(g)?;
+            let state = app.read()?;
+            let filter = qm_report::TransferFilter {
+                donor: donor.as_deref(),
+                recipient: recipient.as_deref(),
+                item: item.as_deref(),
+                state: wanted,
+            };
+            let at = as_of.unwrap_or_else(now);
+            let mut out = out::buffered();
+            if summary {
+                let rows = state.transfers_summary(&filter, at)?;
+                if json {
+                    serde_json::to_writer(&mut out, &rows)?;
+                    writeln!(out)?;
+                } else {
+                    out.write_all(tables::summary(&rows).as_bytes())?;
+                }
+            } else {
+                let rows = state.transfers(&filter, at)?;
+                if json {
+                    serde_json::to_writer(&mut out, &rows)?;
+                    writeln!(out)?;
+                } else {
+                    out.write_all(tables::list(&rows).as_bytes())?;
+                }
+            }
+            out.flush()?;
+            drop(state);
+            app.close();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Transfer {
+            command: TransferCommand::Show { id, as_of, json },
+        } => {
+            let app = open_app(g)?;
+            let d = app.transfer_detail(&id, as_of.unwrap_or_else(now))?;
+            let mut out = out::buffered();
+            if json {
+                serde_json::to_writer(&mut out, &d)?;
+                writeln!(out)?;
+            } else {
+                out.write_all(tables::detail(&d).as_bytes())?;
+            }
+            out.flush()?;
+            app.close();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Pauses { as_of, json } => {
+            let app = open_app(g)?;
+            let state = app.read()?;
+            let rows = state.pauses(as_of.unwrap_or_else(now))?;
+            let mut out = out::buffered();
+            if json {
+                serde_json::to_writer(&mut out, &rows)?;
+                writeln!(out)?;
+            } else {
+                out.write_all(tables::pauses(&rows).as_bytes())?;
             }
             out.flush()?;
             drop(state);

@@ -373,6 +373,18 @@ pub struct TouchRow {
     pub recorded_by: String,
 }
 
+impl TransferRow {
+    pub fn state_text(&self) -> &'static str {
+        self.state.as_str()
+    }
+}
+
+impl TransferDetail {
+    pub fn state_text(&self) -> &'static str {
+        self.state.as_str()
+    }
+}
+
 /// One transfer in full.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TransferDetail {
