@@ -13,13 +13,16 @@
 //! the journal. Sums of quantities are `i128`/`u128`, so no report can overflow whatever the
 //! ledger holds.
 
+pub mod forecast;
 pub mod money;
 pub mod pauses;
 pub mod review;
 pub mod transfers;
 
 pub use pauses::{pauses, PauseRow};
-pub use review::{review, DepotQty, Review, ReviewItem};
+pub use review::{
+    review, review_over, what_if, DepotQty, Figures, Review, ReviewItem, HORIZON_DEFAULT,
+};
 pub use transfers::{
     transfer_detail, transfers_list, transfers_summary, SummaryRow, TransferDetail, TransferFilter,
     TransferRow, TransferState,

@@ -132,7 +132,7 @@ fn every_json_output_keeps_its_field_names_and_order() {
     expect![[r#"[{"holder":"DEPOT","item":"PAC3","lot":null,"qty":1},{"holder":"DEPOT","item":"SHELL","lot":"L1","qty":70}]"#]]
         .assert_eq(&json(&rows));
     let review = state.review(Some("US"), at("2025-02-01")).unwrap();
-    expect![[r#"{"as_of":"2025-02-01T00:00:00Z","items":[{"available":70,"category":"ammunition","depots":[{"holder":"DEPOT","qty":70}],"earmarked":0,"floor":50,"headroom":20,"in_transit":30,"item":"SHELL","name":"155 mm","on_hand":70},{"available":1,"category":"missile","depots":[{"holder":"DEPOT","qty":1}],"earmarked":0,"floor":0,"headroom":1,"in_transit":0,"item":"PAC3","name":"PAC-3 MSE","on_hand":1}],"org":"US"}"#]]
+    expect![[r#"{"as_of":"2025-02-01T00:00:00Z","horizon":24,"items":[{"available":70,"category":"ammunition","consumption":0,"depots":[{"holder":"DEPOT","qty":70}],"earmarked":0,"first_breach":null,"floor":50,"flows":[],"headroom":20,"in_transit":30,"item":"SHELL","months_of_cover":null,"name":"155 mm","on_hand":70,"production":0,"sent":[],"sunk":[]},{"available":1,"category":"missile","consumption":0,"depots":[{"holder":"DEPOT","qty":1}],"earmarked":0,"first_breach":null,"floor":0,"flows":[],"headroom":1,"in_transit":0,"item":"PAC3","months_of_cover":null,"name":"PAC-3 MSE","on_hand":1,"production":0,"sent":[],"sunk":[]}],"org":"US"}"#]]
         .assert_eq(&json(&review));
     let all = state.review(None, at("2025-02-01")).unwrap();
     assert!(json(&all).ends_with(r#""org":null}"#), "{}", json(&all));

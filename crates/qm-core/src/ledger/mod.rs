@@ -279,6 +279,35 @@ impl Ledger {
 
     /// Applies a batch whole, or not at all.
     pub fn apply(&mut self, batch: &[Record], originals: &Originals) -> Result<Receipt, Rejection> {
+        let receipt = self.apply_uncommitted(batch, originals)?;
+        self.commit();
+        Ok(receipt)
+    }
+
+    /// What-if: applies a batch, hands the ledger holding it to `f`, then undoes it, so that
+    /// the ledger is exactly as it was (its snapshot bytes included). Costs what applying
+    /// and undoing the batch cost, not a copy of the state.
+    pub fn evaluate<R>(
+        &mut self,
+        batch: &[Record],
+        originals: &Originals,
+        f: impl FnOnce(&Ledger) -> R,
+    ) -> Result<R, Rejection> {
+        let seq = self.seq;
+        self.apply_uncommitted(batch, originals)?;
+        let r = f(self);
+        self.rollback();
+        self.seq = seq;
+        Ok(r)
+    }
+
+    /// Applies a batch, keeping every part's undo log, so that the caller either commits it
+    /// or rolls it back.
+    fn apply_uncommitted(
+        &mut self,
+        batch: &[Record],
+        originals: &Originals,
+    ) -> Result<Receipt, Rejection> {
         let seq = self.seq + 1;
         self.begin();
         let mut errors = Errors::default();
@@ -347,7 +376,6 @@ impl Ledger {
                 more: errors.more,
             });
         }
-        self.commit();
         new_records.sort_unstable();
         if !new_records.is_empty() {
             self.seq = seq;

@@ -1,0 +1,555 @@
+//! Forecasts: where an item's available stock goes over the coming months, and when it
+//! first falls below its floor.
+//!
+//! The projection of an org's (or every org's) available stock of an item starts from what
+//! is available at `as_of` (on hand at its depots less earmarks) and adds, month by month up
+//! to the horizon:
+//! - production plans into its depots (`production`: `qty_per_month` from `from_time` until
+//!   `to_time`; joint production with a `partner` is shown as such and counts for the org
+//!   that owns the depot the output enters);
+//! - less its consumption plans (`consumption` of the org);
+//! - less the interceptor demand derived from threat reports (below).
+//!
+//! Rates are per calendar month: in a month of length L, a rate active for a part of length
+//! l of it contributes `qty_per_month * l / L`, so a plan that starts on the first of a month
+//! contributes exactly its rate each month. Between two consecutive instants where anything
+//! changes (a month boundary, a plan's start or end, a floor's start) the projection is a
+//! straight line, so the first instant it falls below the floor in force is found exactly.
+//! `months_of_cover` is the number of whole months from `as_of` (calendar months: `as_of`
+//! plus k months, the day clamped to the month's length) that end at or before that
+//! instant; `first_breach` is the month (`YYYY-MM`) holding it. Both are `None` when the
+//! projection stays at or above the floor until the horizon. Where no floor is set, the
+//! floor is 0 (running out is the breach).
+//!
+//! **Interceptor demand** (the threat model). A threat report covers the calendar month its
+//! `time` falls in. For an item, over the *window* of the three calendar months before the
+//! month of `as_of` (the last three whole months): `per_threat` = interceptors of the item
+//! used / threats launched (drones, cruise and ballistic missiles together), over the reports
+//! that name the item in `interceptors_used`; the threats launched per month, over every
+//! report of the window, are fitted with a straight line (least squares over the window's
+//! months that have reports), and the forecast of threats in each month from the month of
+//! `as_of` on is that line's value there, never below zero. Demand in that month =
+//! `per_threat` * forecast (the month of `as_of` counted for its part after `as_of`). With
+//! reports in only one month of the window the forecast is flat at that month's count. The demand is a forecast of
+//! what will be used against the reported attacks, whoever holds the stock: the review counts
+//! it against the stock under review (the question it answers is "if this stock had to meet
+//! that demand, how long would it last"), once for all orgs together.
+//!
+//! Exact arithmetic: quantities are `i128` in billionths of a unit, so whole-month flows are
+//! exact and partial months are off by at most a billionth per term.
+
+use qm_core::{civil_from_days, days_from_civil, HolderKind, ItemIdx, Ledger, OrgIdx, Time};
+use serde::Serialize;
+
+/// Billionths of a unit: the projection's fixed point.
+pub const SCALE: i128 = 1_000_000_000;
+const NS_PER_DAY: i64 = 86_400 * 1_000_000_000;
+
+/// (year, month) of a time.
+pub fn year_month(t: Time) -> (i64, u32) {
+    let (y, m, _) = civil_from_days(t.div_euclid(NS_PER_DAY));
+    (y, m)
+}
+
+/// The first instant of (year, month), months counted past December allowed.
+pub fn month_start(y: i64, m: i64) -> Time {
+    let y = y + (m - 1).div_euclid(12);
+    let m = (m - 1).rem_euclid(12) + 1;
+    days_from_civil(y, m as u32, 1).saturating_mul(NS_PER_DAY)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    let next = month_start(y, m as i64 + 1);
+    let this = month_start(y, m as i64);
+    ((next - this) / NS_PER_DAY) as u32
+}
+
+/// `t` plus `k` calendar months, the day clamped to the month's length (the 31st plus one
+/// month is the 30th, or the 28th or 29th of February).
+pub fn add_months(t: Time, k: i64) -> Time {
+    let day = t.div_euclid(NS_PER_DAY);
+    let tod = t.rem_euclid(NS_PER_DAY);
+    let (y, m, d) = civil_from_days(day);
+    let total = m as i64 - 1 + k;
+    let (y2, m2) = (y + total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+    let d2 = d.min(days_in_month(y2, m2));
+    days_from_civil(y2, m2, d2)
+        .saturating_mul(NS_PER_DAY)
+        .saturating_add(tod)
+}
+
+/// `YYYY-MM`.
+pub fn month_label(t: Time) -> String {
+    let (y, m) = year_month(t);
+    format!("{y:04}-{m:02}")
+}
+
+/// One month of the threat model's window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ThreatMonth {
+    pub month: String,
+    /// Threats launched (all kinds), over every report of the month.
+    pub launched: u128,
+    /// Threats intercepted, where reports say.
+    pub intercepted: u128,
+    /// Interceptors of the item used.
+    pub used: u128,
+}
+
+/// The threat model's inputs and forecast for one item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThreatModel {
+    pub item: String,
+    /// The window's months, oldest first.
+    pub window: Vec<ThreatMonth>,
+    /// Interceptors used per threat launched over the reports naming the item (`null`
+    /// without any).
+    pub per_threat: Option<f64>,
+    /// Threats launched per month, fitted: `intercept + slope * k` in the k-th month after
+    /// the window's last month (k = 1 is the month of `as_of`).
+    pub trend_intercept: f64,
+    pub trend_slope: f64,
+    /// Forecast demand for the item per month of the horizon, from the month of `as_of` on.
+    pub demand: Vec<DemandMonth>,
+}
+
+/// Forecast demand in one month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DemandMonth {
+    pub month: String,
+    pub threats: f64,
+    pub interceptors: f64,
+}
+
+/// The model's numbers, exact: demand in the k-th month after as_of's month, in billionths.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Demand {
+    /// (used, launched) over the window's reports naming the item.
+    used: u128,
+    launched_with_item: u128,
+    /// Least-squares fit of launched per month over the window: value at k =
+    /// (a_num + b_num * k) / den.
+    a_num: i128,
+    b_num: i128,
+    den: i128,
+}
+
+impl Demand {
+    /// Demand in the k-th month after the window's last month (k = 1: the month of as_of),
+    /// in billionths.
+    pub(crate) fn month(&self, k: i64) -> i128 {
+        if self.launched_with_item == 0 || self.den == 0 {
+            return 0;
+        }
+        let threats_num = (self.a_num + self.b_num * k as i128).max(0);
+        // used / launched * threats_num / den, in billionths.
+        threats_num
+            .saturating_mul(self.used as i128)
+            .saturating_mul(SCALE)
+            / (self.launched_with_item as i128 * self.den)
+    }
+
+    pub(crate) fn is_zero(&self) -> bool {
+        self.launched_with_item == 0 || self.used == 0
+    }
+}
+
+/// The threat model for `item` at `as_of`: its window and exact demand.
+pub(crate) fn demand(ledger: &Ledger, item: ItemIdx, as_of: Time) -> (Demand, Vec<ThreatMonth>) {
+    let (y, m) = year_month(as_of);
+    let code = &ledger.items()[item as usize].code;
+    // Slot i holds the month (i - 2) months after the window's last month, the month before
+    // as_of's.
+    let (y, m) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
+    let mut window: Vec<ThreatMonth> = (0..3)
+        .map(|i| ThreatMonth {
+            month: month_label(month_start(y, m as i64 - 2 + i)),
+            launched: 0,
+            intercepted: 0,
+            used: 0,
+        })
+        .collect();
+    let start = month_start(y, m as i64 - 2);
+    let end = month_start(y, m as i64 + 1);
+    let mut used = 0u128;
+    let mut launched_with_item = 0u128;
+    let mut reported = [false; 3];
+    for t in ledger.threats() {
+        let r = &t.record;
+        if r.time < start || r.time >= end || r.time > as_of {
+            continue;
+        }
+        let (ty, tm) = year_month(r.time);
+        let slot = ((ty - y) * 12 + tm as i64 - m as i64 + 2) as usize;
+        let launched = r.launched.total() as u128;
+        let w = &mut window[slot];
+        reported[slot] = true;
+        w.launched += launched;
+        w.intercepted += r.intercepted.map_or(0, |c| c.total() as u128);
+        if let Some(n) = r
+            .interceptors_used
+            .iter()
+            .flatten()
+            .find(|(c, _)| c == code)
+            .map(|(_, n)| *n as u128)
+        {
+            w.used += n;
+            used += n;
+            launched_with_item += launched;
+        }
+    }
+    // Least squares over the months with reports, x = month index relative to the window's
+    // last month.
+    let points: Vec<(i128, i128)> = (0..3)
+        .filter(|&i| reported[i])
+        .map(|i| (i as i128 - 2, window[i].launched as i128))
+        .collect();
+    let n = points.len() as i128;
+    let mut d = Demand {
+        used,
+        launched_with_item,
+        ..Demand::default()
+    };
+    if n == 1 {
+        d.a_num = points[0].1;
+        d.b_num = 0;
+        d.den = 1;
+    } else if n > 1 {
+        let sx: i128 = points.iter().map(|p| p.0).sum();
+        let sy: i128 = points.iter().map(|p| p.1).sum();
+        let sxx: i128 = points.iter().map(|p| p.0 * p.0).sum();
+        let sxy: i128 = points.iter().map(|p| p.0 * p.1).sum();
+        let den = n * sxx - sx * sx;
+        // slope = (n sxy - sx sy) / den; intercept = (sy - slope sx) / n
+        //       = (sy sxx - sx sxy) / den.
+        d.b_num = n * sxy - sx * sy;
+        d.a_num = sy * sxx - sx * sxy;
+        d.den = den;
+    }
+    (d, window)
+}
+
+/// The threat model of every item named in a threat report, as `qm threats` prints it.
+pub fn threat_models(ledger: &Ledger, as_of: Time, horizon: u32) -> Vec<ThreatModel> {
+    let mut items: Vec<ItemIdx> = ledger
+        .threats()
+        .iter()
+        .flat_map(|t| t.interceptors.iter().copied())
+        .collect();
+    items.sort_unstable();
+    items.dedup();
+    let (y, m) = year_month(as_of);
+    items
+        .into_iter()
+        .map(|item| {
+            let (d, window) = demand(ledger, item, as_of);
+            let f = |num: i128| {
+                if d.den == 0 {
+                    0.0
+                } else {
+                    num as f64 / d.den as f64
+                }
+            };
+            ThreatModel {
+                item: ledger.items()[item as usize].code.clone(),
+                window,
+                per_threat: (d.launched_with_item > 0)
+                    .then(|| d.used as f64 / d.launched_with_item as f64),
+                trend_intercept: f(d.a_num),
+                trend_slope: f(d.b_num),
+                demand: (1..=horizon as i64)
+                    .map(|k| DemandMonth {
+                        month: month_label(month_start(y, m as i64 + k - 1)),
+                        threats: f(d.a_num + d.b_num * k as i128).max(0.0),
+                        interceptors: d.month(k) as f64 / SCALE as f64,
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// A flow that moves the projection: a plan, or the threat model's demand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowLine {
+    /// `production`, `consumption` or `interceptor_demand`.
+    pub kind: &'static str,
+    /// The plan's id (none for the demand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The holder production enters, or the org that consumes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// Joint production with this org.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
+    /// Its total over the horizon, whole units (rounded down).
+    pub over_horizon: i128,
+}
+
+/// The projection of one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Projection {
+    pub months_of_cover: Option<u32>,
+    pub first_breach: Option<String>,
+    /// Production over the horizon (whole units, rounded down).
+    pub production: i128,
+    /// Consumption plans and interceptor demand over the horizon (whole units, rounded down).
+    pub consumption: i128,
+    /// Available stock projected at the horizon's end (whole units, rounded down).
+    pub available_at_horizon: i128,
+    pub flows: Vec<FlowLine>,
+    /// The instant it first falls below the floor, if it does within the horizon.
+    #[serde(skip)]
+    pub breach_at: Option<Time>,
+}
+
+/// A rate: `monthly(k)` billionths in the k-th month after as_of's month, active over
+/// [from, to).
+struct Rate {
+    sign: i128,
+    from: Time,
+    to: Time,
+    constant: Option<i128>,
+    line: usize,
+}
+
+/// Projections for one review: the plans indexed by item once.
+pub struct Forecaster<'l> {
+    ledger: &'l Ledger,
+    orgs: Vec<OrgIdx>,
+    as_of: Time,
+    horizon: u32,
+    productions: std::collections::HashMap<ItemIdx, Vec<usize>>,
+    consumptions: std::collections::HashMap<ItemIdx, Vec<usize>>,
+    threatened: std::collections::HashSet<ItemIdx>,
+}
+
+impl<'l> Forecaster<'l> {
+    /// For the stock of `orgs` (every org's when all are given) as of `as_of`, over `horizon`
+    /// months.
+    pub fn new(ledger: &'l Ledger, orgs: &[OrgIdx], as_of: Time, horizon: u32) -> Forecaster<'l> {
+        let mut productions: std::collections::HashMap<ItemIdx, Vec<usize>> = Default::default();
+        for (i, p) in ledger.productions().iter().enumerate() {
+            if orgs.contains(&ledger.holder_org(p.to))
+                && ledger.holders()[p.to as usize].kind == HolderKind::Depot
+            {
+                productions.entry(p.item).or_default().push(i);
+            }
+        }
+        let mut consumptions: std::collections::HashMap<ItemIdx, Vec<usize>> = Default::default();
+        for (i, c) in ledger.consumptions().iter().enumerate() {
+            if orgs.contains(&c.org) {
+                consumptions.entry(c.item).or_default().push(i);
+            }
+        }
+        let threatened = ledger
+            .threats()
+            .iter()
+            .flat_map(|t| t.interceptors.iter().copied())
+            .collect();
+        Forecaster {
+            ledger,
+            orgs: orgs.to_vec(),
+            as_of,
+            horizon,
+            productions,
+            consumptions,
+            threatened,
+        }
+    }
+
+    /// Projects the available stock of `item` from `available` at `as_of`.
+    pub fn project(&self, item: ItemIdx, available: i128) -> Projection {
+        project(self, item, available)
+    }
+}
+
+fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
+    let (ledger, orgs, as_of, horizon) = (fc.ledger, &fc.orgs[..], fc.as_of, fc.horizon);
+    let end = add_months(as_of, horizon as i64);
+    let mut flows: Vec<FlowLine> = Vec::new();
+    let mut rates: Vec<Rate> = Vec::new();
+    for &i in fc.productions.get(&item).into_iter().flatten() {
+        let p = &ledger.productions()[i];
+        let r = &p.record;
+        rates.push(Rate {
+            sign: 1,
+            from: r.from_time.max(as_of),
+            to: r.to_time.unwrap_or(Time::MAX).min(end),
+            constant: Some(r.qty_per_month as i128 * SCALE),
+            line: flows.len(),
+        });
+        flows.push(FlowLine {
+            kind: "production",
+            id: Some(r.id.clone()),
+            at: Some(r.to.clone()),
+            partner: r.partner.clone(),
+            over_horizon: 0,
+        });
+    }
+    for &i in fc.consumptions.get(&item).into_iter().flatten() {
+        let r = &ledger.consumptions()[i].record;
+        rates.push(Rate {
+            sign: -1,
+            from: r.from_time.max(as_of),
+            to: r.to_time.unwrap_or(Time::MAX).min(end),
+            constant: Some(r.qty_per_month as i128 * SCALE),
+            line: flows.len(),
+        });
+        flows.push(FlowLine {
+            kind: "consumption",
+            id: Some(r.id.clone()),
+            at: Some(r.org.clone()),
+            partner: None,
+            over_horizon: 0,
+        });
+    }
+    let demand = if fc.threatened.contains(&item) {
+        demand(ledger, item, as_of).0
+    } else {
+        Demand::default()
+    };
+    if !demand.is_zero() {
+        rates.push(Rate {
+            sign: -1,
+            from: as_of,
+            to: end,
+            constant: None,
+            line: flows.len(),
+        });
+        flows.push(FlowLine {
+            kind: "interceptor_demand",
+            id: None,
+            at: None,
+            partner: None,
+            over_horizon: 0,
+        });
+    }
+    let floor_at = |t: Time| -> i128 {
+        orgs.iter()
+            .map(|&o| ledger.floor_at(o, item, t).unwrap_or(0) as i128)
+            .sum::<i128>()
+            * SCALE
+    };
+    // Every instant where a slope or the floor may change.
+    let (y0, m0) = year_month(as_of);
+    let mut points: Vec<Time> = vec![as_of, end];
+    let mut k = 1;
+    loop {
+        let b = month_start(y0, m0 as i64 + k);
+        if b >= end {
+            break;
+        }
+        points.push(b);
+        k += 1;
+    }
+    for r in &rates {
+        points.extend([r.from, r.to].into_iter().filter(|&t| t > as_of && t < end));
+    }
+    for &o in orgs {
+        for span in ledger.floor_spans(o, item, as_of) {
+            if span.start > as_of && span.start < end {
+                points.push(span.start);
+            }
+        }
+    }
+    points.sort_unstable();
+    points.dedup();
+    // Each rate's contribution over [p, q), inside one calendar month.
+    let flow = |r: &Rate, p: Time, q: Time| -> i128 {
+        let (a, b) = (p.max(r.from), q.min(r.to));
+        if a >= b {
+            return 0;
+        }
+        let (y, m) = year_month(p);
+        let len = (month_start(y, m as i64 + 1) - month_start(y, m as i64)) as i128;
+        let monthly = r
+            .constant
+            .unwrap_or_else(|| demand.month((y - y0) * 12 + m as i64 - m0 as i64 + 1));
+        r.sign * monthly * (b - a) as i128 / len
+    };
+    let mut level = available * SCALE;
+    let mut breach: Option<Time> = None;
+    if level < floor_at(as_of) {
+        breach = Some(as_of);
+    }
+    let mut totals = vec![0i128; flows.len()];
+    for w in points.windows(2) {
+        let (p, q) = (w[0], w[1]);
+        let mut change = 0i128;
+        for r in &rates {
+            let f = flow(r, p, q);
+            totals[r.line] += f;
+            change += f;
+        }
+        let next = level + change;
+        let floor = floor_at(p);
+        if breach.is_none() && next < floor {
+            // The straight line from (p, level) to (q, next) meets the floor at t_c.
+            let t_c = if level <= floor {
+                p
+            } else {
+                p + ((level - floor) * (q - p) as i128 / (level - next)) as i64
+            };
+            breach = Some(t_c);
+        }
+        level = next;
+        if breach.is_none() && q < end && level < floor_at(q) {
+            breach = Some(q);
+        }
+    }
+    for (f, t) in flows.iter_mut().zip(&totals) {
+        f.over_horizon = t.abs().div_euclid(SCALE);
+    }
+    let production = totals
+        .iter()
+        .zip(&flows)
+        .filter(|(_, f)| f.kind == "production")
+        .map(|(t, _)| *t)
+        .sum::<i128>();
+    let consumption = -totals
+        .iter()
+        .zip(&flows)
+        .filter(|(_, f)| f.kind != "production")
+        .map(|(t, _)| *t)
+        .sum::<i128>();
+    let (months_of_cover, first_breach) = match breach {
+        None => (None, None),
+        Some(t_c) => {
+            let mut k = 0u32;
+            while k < horizon && add_months(as_of, k as i64 + 1) <= t_c {
+                k += 1;
+            }
+            (Some(k), Some(month_label(t_c)))
+        }
+    };
+    Projection {
+        months_of_cover,
+        first_breach,
+        production: production.div_euclid(SCALE),
+        consumption: consumption.div_euclid(SCALE),
+        available_at_horizon: level.div_euclid(SCALE),
+        flows,
+        breach_at: breach,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(y: i64, m: u32, d: u32) -> Time {
+        days_from_civil(y, m, d) * NS_PER_DAY
+    }
+
+    #[test]
+    fn months_are_calendar_months() {
+        assert_eq!(add_months(at(2025, 1, 31), 1), at(2025, 2, 28));
+        assert_eq!(add_months(at(2024, 1, 31), 1), at(2024, 2, 29));
+        assert_eq!(add_months(at(2025, 11, 15), 3), at(2026, 2, 15));
+        assert_eq!(month_label(at(2025, 7, 4)), "2025-07");
+        assert_eq!(month_start(2025, 13), at(2026, 1, 1));
+        assert_eq!(month_start(2025, 0), at(2024, 12, 1));
+    }
+}
