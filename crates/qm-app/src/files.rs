@@ -62,7 +62,7 @@ pub(crate) fn parse_text(file: &str, text: &str) -> Result<Parsed, AppError> {
 }
 
 /// Reads and parses one input.
-fn read_and_parse(file: &str) -> Result<Parsed, AppError> {
+pub(crate) fn read_and_parse(file: &str) -> Result<Parsed, AppError> {
     let text = read_input(file).map_err(|source| AppError::Input {
         file: file.to_owned(),
         source,

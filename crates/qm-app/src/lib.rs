@@ -728,7 +728,7 @@ fn balance_rows(ledger: &Ledger) -> Vec<BalanceRow> {
 }
 
 /// Loads, from the journal batches `seqs`, the committed movements whose ids the batch reuses.
-fn load_originals(
+pub(crate) fn load_originals(
     store: &mut dyn Store,
     backend: &'static str,
     records: &[Record],

@@ -100,12 +100,25 @@ impl State {
         org: Option<&str>,
         as_of: Time,
     ) -> Result<qm_report::Review, AppError> {
-        if let Some(o) = org {
-            if self.ledger.org(o).is_none() {
-                return Err(AppError::unknown("org", o));
-            }
+        self.review_over(org, as_of, qm_report::HORIZON_DEFAULT)
+    }
+
+    /// The review projecting `horizon` months ahead.
+    pub fn review_over(
+        &self,
+        org: Option<&str>,
+        as_of: Time,
+        horizon: u32,
+    ) -> Result<qm_report::Review, AppError> {
+        self.check_org(org)?;
+        Ok(qm_report::review_over(&self.ledger, org, as_of, horizon))
+    }
+
+    pub(crate) fn check_org(&self, org: Option<&str>) -> Result<(), AppError> {
+        match org {
+            Some(o) if self.ledger.org(o).is_none() => Err(AppError::unknown("org", o)),
+            _ => Ok(()),
         }
-        Ok(qm_report::review(&self.ledger, org, as_of))
     }
 }
 

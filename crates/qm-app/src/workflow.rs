@@ -45,6 +45,11 @@ impl State {
         Ok(qm_report::transfers_list(&self.ledger, f, as_of))
     }
 
+    /// The threat model of every item threat reports name, as of `as_of`.
+    pub fn threats(&self, as_of: Time, horizon: u32) -> Vec<qm_report::forecast::ThreatModel> {
+        qm_report::forecast::threat_models(&self.ledger, as_of, horizon)
+    }
+
     /// The pauses standing at `as_of`.
     pub fn pauses(&self, as_of: Time) -> Result<Vec<PauseRow>, AppError> {
         Ok(qm_report::pauses(&self.ledger, as_of))
@@ -52,6 +57,43 @@ impl State {
 }
 
 impl App {
+    /// What-if: the review of `org` with the records of `file` evaluated as if applied,
+    /// each item carrying its figures without them (`before`). Nothing is stored and the
+    /// ledger is left exactly as it was; the proposal is checked like any batch (a rejected
+    /// proposal is an error naming its lines).
+    pub fn what_if(
+        &self,
+        file: &str,
+        org: Option<&str>,
+        as_of: Time,
+        horizon: u32,
+    ) -> Result<qm_report::Review, AppError> {
+        let parsed = crate::files::read_and_parse(file)?;
+        let seqs = {
+            let state = self.read()?;
+            state.check_org(org)?;
+            state.ledger().duplicate_candidates(&parsed.records)
+        };
+        let originals = {
+            let mut store = self.lock_store();
+            crate::load_originals(&mut **store, self.backend, &parsed.records, seqs)?
+        };
+        let mut state = self.shared.write();
+        qm_report::what_if(
+            &mut state.ledger,
+            &parsed.records,
+            &originals,
+            org,
+            as_of,
+            horizon,
+        )
+        .map_err(|rejection| AppError::Rejected {
+            file: file.to_owned(),
+            lines: parsed.lines.clone(),
+            rejection,
+        })
+    }
+
     /// One transfer in full as of `as_of`, with every record that touched it and when and by
     /// whom each was recorded (read from the journal's batches).
     pub fn transfer_detail(&self, id: &str, as_of: Time) -> Result<TransferDetail, AppError> {

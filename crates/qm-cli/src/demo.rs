@@ -284,7 +284,7 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
     let depot_w = code_w + 1 + NAME_WIDTH - DEPOT_INDENT;
     let mut s = format!("Stockpile review: {who}, as of {time}\n");
     s += &format!(
-        "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}\n",
+        "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>6} {:>7}  {}\n",
         fit("ITEM", code_w),
         fit("NAME", NAME_WIDTH),
         "ON HAND",
@@ -293,6 +293,8 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
         "EARMARKED",
         "AVAILABLE",
         "IN TRANSIT",
+        "COVER",
+        "BREACH",
         "STATUS"
     );
     for i in rows {
@@ -300,11 +302,15 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
             "no floor"
         } else if i.headroom < 0 {
             "BELOW FLOOR"
+        } else if i.available < i.floor {
+            "EARMARKED BELOW FLOOR"
+        } else if i.first_breach.is_some() {
+            "breach ahead"
         } else {
             "ok"
         };
         s += &format!(
-            "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}\n",
+            "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>6} {:>7}  {}\n",
             fit(&i.item, code_w),
             fit(&i.name, NAME_WIDTH),
             group(i.on_hand),
@@ -313,8 +319,19 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
             group(i.earmarked),
             group(i.available),
             group(i.in_transit),
+            i.months_of_cover.map_or("-".into(), |m| format!("{m} mo")),
+            i.first_breach.as_deref().unwrap_or("-"),
             status
         );
+        if let Some(b) = &i.before {
+            s += &format!(
+                "  {}without the proposal: available {}, cover {}, breach {}\n",
+                " ".repeat(DEPOT_INDENT),
+                group(b.available),
+                b.months_of_cover.map_or("-".into(), |m| format!("{m} mo")),
+                b.first_breach.as_deref().unwrap_or("-")
+            );
+        }
         for d in &i.depots {
             let name = names.get(d.holder.as_str()).copied().unwrap_or(&d.holder);
             s += &format!(

@@ -75,15 +75,39 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The stockpile review: on hand against floors, per item.
+    /// The stockpile review: on hand against floors, per item, with months of cover and the
+    /// first breach projected from production, consumption and threat reports.
     Review {
-        /// Only this org's depots, transit holders and floors (default: every org).
+        /// Only this org's depots, transit holders, floors and plans (default: every org).
         #[arg(long)]
         org: Option<String>,
         /// RFC 3339 time or date (default: now).
         #[arg(long, value_parser = parse_time_arg)]
         as_of: Option<Time>,
+        /// Months the projection looks ahead.
+        #[arg(long, default_value_t = qm_report::HORIZON_DEFAULT, value_name = "MONTHS")]
+        horizon: u32,
+        /// What-if: evaluate the records of FILE as if applied (nothing is stored) and show
+        /// each item before and after.
+        #[arg(long, value_name = "FILE")]
+        with: Option<String>,
+        /// Exit 1 when any item's first breach falls within the horizon.
+        #[arg(long)]
+        fail_on_breach: bool,
         /// Print the review as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The threat model: per interceptor, threats launched and interceptors used over the
+    /// window, the trend, and the forecast demand.
+    Threats {
+        /// RFC 3339 time or date (default: now).
+        #[arg(long, value_parser = parse_time_arg)]
+        as_of: Option<Time>,
+        /// Months of forecast demand to show.
+        #[arg(long, default_value_t = 12, value_name = "MONTHS")]
+        horizon: u32,
+        /// Print JSON (the table is the same figures).
         #[arg(long)]
         json: bool,
     },
@@ -297,16 +321,51 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.close();
             Ok(ExitCode::SUCCESS)
         }
-        Command::Review { org, as_of, json } => {
+        Command::Review {
+            org,
+            as_of,
+            horizon,
+            with,
+            fail_on_breach,
+            json,
+        } => {
             let app = open_app(g)?;
-            let state = app.read()?;
-            let r = state.review_report(org.as_deref(), as_of.unwrap_or_else(now))?;
+            let at = as_of.unwrap_or_else(now);
+            let r = match &with {
+                Some(file) => app.what_if(file, org.as_deref(), at, horizon)?,
+                None => app.read()?.review_over(org.as_deref(), at, horizon)?,
+            };
             let mut out = out::buffered();
             if json {
                 serde_json::to_writer(&mut out, &r)?;
                 writeln!(out)?;
             } else {
+                let state = app.read()?;
                 out.write_all(demo::review_table(state.ledger(), &r).as_bytes())?;
+            }
+            out.flush()?;
+            let breach = r.items.iter().any(|i| i.breaches());
+            app.close();
+            Ok(if fail_on_breach && breach {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Threats {
+            as_of,
+            horizon,
+            json,
+        } => {
+            let app = open_app(g)?;
+            let state = app.read()?;
+            let models = state.threats(as_of.unwrap_or_else(now), horizon);
+            let mut out = out::buffered();
+            if json {
+                serde_json::to_writer(&mut out, &models)?;
+                writeln!(out)?;
+            } else {
+                out.write_all(tables::threats(&models).as_bytes())?;
             }
             out.flush()?;
             drop(state);

@@ -241,3 +241,33 @@ pub fn pauses(rows: &[PauseRow]) -> String {
     }
     s
 }
+
+/// The threat model per interceptor.
+pub fn threats(models: &[qm_report::forecast::ThreatModel]) -> String {
+    let mut s = String::new();
+    for m in models {
+        s += &format!("Interceptor {}\n  window:", m.item);
+        for w in &m.window {
+            s += &format!(
+                "  {} launched {} used {}",
+                w.month,
+                group(w.launched as i128),
+                group(w.used as i128)
+            );
+        }
+        s += &format!(
+            "\n  per threat: {}; threats per month: {:.1} {:+.1} a month\n  forecast:",
+            m.per_threat.map_or("-".into(), |p| format!("{p:.3}")),
+            m.trend_intercept,
+            m.trend_slope
+        );
+        for d in &m.demand {
+            s += &format!("  {} {:.0}", d.month, d.interceptors);
+        }
+        s += "\n";
+    }
+    if models.is_empty() {
+        s += "(no threat report names an interceptor)\n";
+    }
+    s
+}
