@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use qm_app::{App, AppError};
+use qm_app::{App, AppError, OpenMode};
 use qm_core::{BalanceQuery, Time};
 
 #[derive(Parser)]
@@ -151,7 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             as_of,
             json,
         } => {
-            let app = App::open(&cli.db)?;
+            let app = App::open_with(&cli.db, OpenMode::ReadOnly)?;
             let q = BalanceQuery {
                 holder: holder.as_deref(),
                 item: item.as_deref(),
@@ -190,7 +190,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Review { org, as_of, json } => {
-            let app = App::open(&cli.db)?;
+            let app = App::open_with(&cli.db, OpenMode::ReadOnly)?;
             if let Some(o) = &org {
                 if app.ledger().org(o).is_none() {
                     return Err(AppError::Usage(format!("unknown org {o:?}")).into());
@@ -206,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { follow } => {
-            let mut app = App::open(&cli.db)?;
+            let mut app = App::open_with(&cli.db, OpenMode::ReadOnly)?;
             let stdout = std::io::stdout();
             let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
             app.export(&mut out)?;
@@ -233,7 +233,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { json } => {
-            let mut store = qm_app::open_store(&cli.db)?;
+            let mut store = qm_app::open_store(&cli.db, OpenMode::ReadOnly)?;
             match qm_app::verify::verify(&mut *store) {
                 Ok(r) => {
                     if json {
