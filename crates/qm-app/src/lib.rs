@@ -36,6 +36,7 @@ use qm_interchange::ParseErrors;
 use qm_store::{BalanceRow, Head, Snapshot, Store, StoreError, StoredBatch};
 
 pub use files::{ApplyRun, FileOutcome};
+pub use qm_store::OpenMode;
 pub use state::{Shared, State};
 pub use verify::{VerifyFailure, VerifyReport};
 
@@ -99,6 +100,10 @@ pub enum AppError {
     Unavailable,
     #[error("{0}")]
     Usage(String),
+    /// No ledger where a command that does not create one looked for it, or a path that
+    /// cannot hold one (`/dev/null`).
+    #[error("{0}")]
+    NoLedger(String),
 }
 
 impl AppError {
@@ -178,22 +183,28 @@ impl<'a> DbSpec<'a> {
 /// A store that can move to another thread (so an [`App`] can).
 pub type BoxStore = Box<dyn Store + Send>;
 
-/// Opens the store a `--db` value names.
-pub fn open_store(db: &str) -> Result<BoxStore, AppError> {
-    match DbSpec::parse(db) {
-        DbSpec::Sqlite(path) => qm_store_sqlite::SqliteStore::open(path)
-            .map(|s| Box::new(s) as BoxStore)
-            .map_err(|source| AppError::Store {
-                backend: "sqlite",
-                source,
-            }),
-        DbSpec::Postgres(url) => qm_store_postgres::PgStore::connect(url)
-            .map(|s| Box::new(s) as BoxStore)
-            .map_err(|source| AppError::Store {
-                backend: "postgres",
-                source,
-            }),
-    }
+/// Opens the store a `--db` value names, as `mode` says: only [`OpenMode::Create`] (for
+/// commands that write) makes a ledger where there is none; the other modes fail with
+/// [`AppError::NoLedger`].
+pub fn open_store(db: &str, mode: OpenMode) -> Result<BoxStore, AppError> {
+    let (backend, opened) = match DbSpec::parse(db) {
+        DbSpec::Sqlite(path) => (
+            "sqlite",
+            qm_store_sqlite::SqliteStore::open(path, mode).map(|s| Box::new(s) as BoxStore),
+        ),
+        DbSpec::Postgres(url) => (
+            "postgres",
+            qm_store_postgres::PgStore::connect(url, mode).map(|s| Box::new(s) as BoxStore),
+        ),
+    };
+    opened.map_err(|source| match source {
+        // Nothing there: a command that writes would make one.
+        StoreError::NoLedger { reason: None, .. } if mode != OpenMode::Create => {
+            AppError::NoLedger(format!("{source} (qm apply creates one)"))
+        }
+        StoreError::NoLedger { .. } => AppError::NoLedger(source.to_string()),
+        source => AppError::Store { backend, source },
+    })
 }
 
 /// The name of the OS user this process runs as, looked up from its effective uid; `None`
@@ -235,9 +246,16 @@ struct Loaded {
 }
 
 impl App {
-    /// Opens a database named by a `--db` value and brings the ledger up to date.
+    /// Opens a database named by a `--db` value for a command that writes, creating the
+    /// ledger if there is none, and brings the ledger up to date.
     pub fn open(db: &str) -> Result<App, AppError> {
-        App::with_store(open_store(db)?)
+        App::open_with(db, OpenMode::Create)
+    }
+
+    /// Opens a database named by a `--db` value as `mode` says (a command that only reads:
+    /// [`OpenMode::ReadOnly`]) and brings the ledger up to date.
+    pub fn open_with(db: &str, mode: OpenMode) -> Result<App, AppError> {
+        App::with_store(open_store(db, mode)?)
     }
 
     pub fn with_store(mut store: BoxStore) -> Result<App, AppError> {
@@ -821,9 +839,9 @@ pub struct Migrated {
 /// batch verbatim (same sequence numbers, times, authors and hashes), then a snapshot and the
 /// analysts' balances at the target. The source is verified first and the target after.
 pub fn migrate(from: &str, to: &str, progress: &mut dyn FnMut(u64)) -> Result<Migrated, AppError> {
-    let mut source = open_store(from)?;
+    let mut source = open_store(from, OpenMode::ReadOnly)?;
     verify::verify(&mut *source).map_err(|f| AppError::Damaged(format!("{from}: {f}")))?;
-    let mut target = open_store(to)?;
+    let mut target = open_store(to, OpenMode::Create)?;
     let backend = target.backend();
     let store_err = |source: StoreError| AppError::Store { backend, source };
     let head = target.begin_append().map_err(store_err)?;
@@ -868,7 +886,7 @@ pub fn migrate(from: &str, to: &str, progress: &mut dyn FnMut(u64)) -> Result<Mi
         source,
     })?;
     drop(target);
-    let mut app = App::open(to)?;
+    let mut app = App::open_with(to, OpenMode::ReadWrite)?;
     app.snapshot()?;
     app.verify()
         .map_err(|f| AppError::Damaged(format!("{to} after the migration: {f}")))?;

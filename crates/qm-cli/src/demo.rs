@@ -35,6 +35,15 @@ pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let db = g.db.as_str();
     if let qm_app::DbSpec::Sqlite(path) = qm_app::DbSpec::parse(db) {
         if path.exists() {
+            // Only ever delete a regular file: `--db /dev/null demo --force` must not remove
+            // a device, nor a directory.
+            if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+                return Err(AppError::NoLedger(format!(
+                    "{} is not a regular file: it cannot hold a ledger",
+                    path.display()
+                ))
+                .into());
+            }
             if !args.force {
                 return Err(AppError::Usage(format!(
                     "{} exists: pass --force to replace it, or choose another file with --db",

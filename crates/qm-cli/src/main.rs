@@ -19,7 +19,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use qm_app::{output, App, AppError};
+use qm_app::{output, App, AppError, OpenMode};
 use qm_core::{BalanceQuery, Time};
 
 #[derive(Parser)]
@@ -259,10 +259,20 @@ fn recorded_by(g: &Global) -> Option<&str> {
     g.by.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// Opens the database `--db` names, recording as `--by`: every command that reads or writes
-/// the ledger opens it here.
+/// Opens the database `--db` names for a command that writes (creating the ledger if there
+/// is none), recording as `--by`.
 pub fn open_app(g: &Global) -> anyhow::Result<App> {
-    let mut app = App::open(&g.db)?;
+    open_app_with(g, OpenMode::Create)
+}
+
+/// Opens the database `--db` names for a command that only reads: it must exist, and may be
+/// on read-only media.
+pub fn open_reader(g: &Global) -> anyhow::Result<App> {
+    open_app_with(g, OpenMode::ReadOnly)
+}
+
+fn open_app_with(g: &Global, mode: OpenMode) -> anyhow::Result<App> {
+    let mut app = App::open_with(&g.db, mode)?;
     if let Some(by) = recorded_by(g) {
         app.set_recorded_by(by);
     }
@@ -272,7 +282,7 @@ pub fn open_app(g: &Global) -> anyhow::Result<App> {
 /// Opens only the store `--db` names (no ledger), for commands that read the journal as it
 /// is stored.
 fn open_store(g: &Global) -> anyhow::Result<qm_app::BoxStore> {
-    Ok(qm_app::open_store(&g.db)?)
+    Ok(qm_app::open_store(&g.db, OpenMode::ReadOnly)?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -286,7 +296,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             as_of,
             json,
         } => {
-            let app = open_app(g)?;
+            let app = open_reader(g)?;
             let q = BalanceQuery {
                 holder: holder.as_deref(),
                 item: item.as_deref(),
@@ -329,7 +339,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fail_on_breach,
             json,
         } => {
-            let app = open_app(g)?;
+            let app = open_reader(g)?;
             let at = as_of.unwrap_or_else(now);
             let r = match &with {
                 Some(file) => app.what_if(file, org.as_deref(), at, horizon)?,
@@ -357,7 +367,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             horizon,
             json,
         } => {
-            let app = open_app(g)?;
+            let app = open_reader(g)?;
             let state = app.read()?;
             let models = state.threats(as_of.unwrap_or_else(now), horizon);
             let mut out = out::buffered();
@@ -381,7 +391,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             state: wanted,
             json,
         } => {
-            let app = open_app(g)?;
+            let app = open_reader(g)?;
             let state = app.read()?;
             let filter = qm_report::TransferFilter {
                 donor: donor.as_deref(),
@@ -416,7 +426,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Transfer {
             command: TransferCommand::Show { id, as_of, json },
         } => {
-            let app = open_app(g)?;
+            let app = open_reader(g)?;
             let d = app.transfer_detail(&id, as_of.unwrap_or_else(now))?;
             let mut out = out::buffered();
             if json {
@@ -430,7 +440,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Pauses { as_of, json } => {
-            let app = open_app(g)?;
+            let app = open_reader(g)?;
             let state = app.read()?;
             let rows = state.pauses(as_of.unwrap_or_else(now))?;
             let mut out = out::buffered();
@@ -446,7 +456,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { follow } => {
-            let app = open_app(g)?;
+            let app = open_reader(g)?;
             let mut out = out::buffered();
             if follow {
                 app.export_follow(&mut out, &|| true)?;

@@ -7,8 +7,8 @@
 //! unless `--keep`). Both ledgers get the same realistic movements (2,000 items, 500
 //! holders of which 10 are sources, every non-source balance stays non-negative), in
 //! batches of 10,000 movements, each batch one durable transaction:
-//! - Quartermaster: one journal row per batch (the JSON Lines body) plus 15,000 balance
-//!   upserts drawn from 1,000,000 distinct (holder, item) keys, through `PgStore`;
+//! - Quartermaster: one journal row per batch (the JSON Lines body), through `PgStore` (no
+//!   balance row is written per batch: the balances base is written with snapshots);
 //! - plain: one `plain_movements` row per movement, inserted 10,000 per statement, with a
 //!   row trigger keeping `plain_balances` and refusing a non-source balance below zero.
 
@@ -17,8 +17,9 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
-use qm_store::{Store, StoredBatch};
+use qm_store::{OpenMode, Store, StoredBatch};
 use qm_store_postgres::PgStore;
+use qm_testkit::url_with_dbname;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -109,9 +110,8 @@ fn usage() -> ! {
 
 /// Appends every batch through `PgStore`; returns movements per second.
 fn bench_quartermaster(url: &str, names: &Names, movements: &[Movement]) -> f64 {
-    let mut store = PgStore::connect(url).expect("PgStore::connect");
-    let (mut begin, mut seal, mut journal, mut balances, mut commit, mut total) = (
-        Duration::ZERO,
+    let mut store = PgStore::connect(url, OpenMode::Create).expect("PgStore::connect");
+    let (mut begin, mut seal, mut journal, mut commit, mut total) = (
         Duration::ZERO,
         Duration::ZERO,
         Duration::ZERO,
@@ -134,7 +134,6 @@ fn bench_quartermaster(url: &str, names: &Names, movements: &[Movement]) -> f64 
         begin += locked - started;
         seal += sealed - locked;
         journal += t.journal;
-        balances += t.balances;
         commit += t.commit;
         total += done - started;
     }
@@ -157,10 +156,6 @@ fn bench_quartermaster(url: &str, names: &Names, movements: &[Movement]) -> f64 
     println!(
         "  journal insert (+ check)    {:7.2} ms",
         per_batch(journal)
-    );
-    println!(
-        "  balances (none per batch: written with snapshots)  {:7.2} ms",
-        per_batch(balances)
     );
     println!("  notify + commit (WAL flush) {:7.2} ms", per_batch(commit));
     n / total.as_secs_f64()
@@ -281,10 +276,6 @@ fn sizes_and_queries(url: &str, movements: usize) {
     println!(
         "  quartermaster journal   {:6.1}",
         size(&mut client, "qm_journal") / n
-    );
-    println!(
-        "  quartermaster balances  {:6.1} (1M random keys, not derived from these movements)",
-        size(&mut client, "qm_balances") / n
     );
     println!(
         "  plain movements         {:6.1}",
@@ -470,19 +461,4 @@ fn now_ns() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970");
     since.as_nanos() as i64
-}
-
-/// `url` with its database name replaced by `dbname` (URL form only).
-fn url_with_dbname(url: &str, dbname: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_at = url.find("://").expect("a postgres:// URL") + 3;
-    let path_at = base[authority_at..]
-        .find('/')
-        .map_or(base.len(), |i| authority_at + i);
-    match query {
-        Some(query) => format!("{}/{dbname}?{query}", &base[..path_at]),
-        None => format!("{}/{dbname}", &base[..path_at]),
-    }
 }

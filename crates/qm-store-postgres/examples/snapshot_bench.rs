@@ -10,8 +10,9 @@
 use std::time::Instant;
 
 use postgres::{Client, NoTls};
-use qm_store::{snapshot_checksum, Hash, Snapshot, Store};
+use qm_store::{snapshot_checksum, Hash, OpenMode, Snapshot, Store};
 use qm_store_postgres::{PgConfig, PgStore};
+use qm_testkit::url_with_dbname;
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
 
@@ -53,7 +54,7 @@ fn main() {
 
     println!("snapshot of {mib} MiB; times are save / load");
     let mut sql = Client::connect(&db_url, NoTls).expect("connecting");
-    drop(PgStore::connect(&db_url).expect("migrating"));
+    drop(PgStore::connect(&db_url, OpenMode::Create).expect("migrating"));
     for storage in ["lz4", "none"] {
         if storage == "none" {
             sql.batch_execute(
@@ -68,7 +69,8 @@ fn main() {
             let config = PgConfig {
                 snapshot_chunk_bytes: chunk_mib << 20,
             };
-            let mut store = PgStore::connect_with(&db_url, config).expect("connect");
+            let mut store =
+                PgStore::connect_with(&db_url, OpenMode::Create, config).expect("connect");
             for (kind, bytes) in [("random", &random), ("structured", &structured)] {
                 let head_hash = Hash([1; 32]);
                 let snapshot = Snapshot {
@@ -105,19 +107,4 @@ fn main() {
     admin
         .batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"))
         .expect("DROP DATABASE");
-}
-
-/// `url` with its database name replaced by `dbname` (URL form only).
-fn url_with_dbname(url: &str, dbname: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_at = url.find("://").expect("a postgres:// URL") + 3;
-    let path_at = base[authority_at..]
-        .find('/')
-        .map_or(base.len(), |i| authority_at + i);
-    match query {
-        Some(query) => format!("{}/{dbname}?{query}", &base[..path_at]),
-        None => format!("{}/{dbname}", &base[..path_at]),
-    }
 }

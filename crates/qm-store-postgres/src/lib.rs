@@ -2,19 +2,23 @@
 //! any number of Quartermaster processes.
 //!
 //! [`PgStore`] implements [`qm_store::Store`] over one connection of the synchronous
-//! `postgres` client. Connecting applies the schema's migrations ([`SCHEMA_VERSION`]).
+//! `postgres` client. How it connects depends on the [`OpenMode`]: `Create` applies the
+//! schema's migrations ([`SCHEMA_VERSION`]) to any database, creating the schema in an empty
+//! one; `ReadWrite` does so only where a ledger's schema is already there; `ReadOnly` changes
+//! nothing (no migration), runs every transaction of its session read-only (so it also works
+//! on a hot standby), and refuses to append or snapshot.
 //!
 //! # Appending across processes
 //! [`Store::begin_append`] opens a transaction and takes a transaction-scoped advisory lock
 //! (one key per database), then reads the head: writers in every process queue there. The
 //! caller catches up with [`Store::read_batches`] (inside the same transaction) and
 //! [`Store::commit_append`] checks that the batch follows the head (else
-//! [`StoreError::Conflict`]), inserts the journal row, upserts the balances with one
-//! statement, moves the anchor, sends `NOTIFY qm_journal, '<seq>'` and commits, with `synchronous_commit`
-//! on: durable when it returns. The lock is released by the commit or the rollback, and by
-//! the server if the connection dies, so a crashed writer never blocks the others. Behind the
-//! lock, the primary key on `seq` and an insert trigger refuse any row that does not extend
-//! the chain, whoever writes it.
+//! [`StoreError::Conflict`]), inserts the journal row, moves the anchor, sends
+//! `NOTIFY qm_journal, '<seq>'` and commits, with `synchronous_commit` on: durable when it
+//! returns. No balance row is written per batch (see the `balances` view below). The lock is
+//! released by the commit or the rollback, and by the server if the connection dies, so a
+//! crashed writer never blocks the others. Behind the lock, the primary key on `seq` and an
+//! insert trigger refuse any row that does not extend the chain, whoever writes it.
 //!
 //! A lost connection surfaces as [`StoreError::Backend`]. Before `COMMIT` was sent nothing was
 //! written (the batch is one transaction). If the connection is lost *during* `COMMIT`, the
@@ -29,21 +33,29 @@
 //! - `qm_anchor(id, seq, hash)`: one row, the head recorded apart from the journal rows in
 //!   each append's transaction ([`Store::anchor`]), so `verify` notices batches removed from
 //!   the end; a trigger lets it move only to the next batch.
-//! - `qm_balances(holder, item, lot, qty, PRIMARY KEY (holder, item, lot))`: current non-zero
-//!   balances, `lot` empty when not lot-tracked; written in the journal row's transaction.
+//! - `qm_balances(holder, item, lot, qty)` and `qm_balances_base(seq)`: the non-zero balances
+//!   after batch `qm_balances_base.seq` (`lot` empty when not lot-tracked), replaced whole
+//!   with each snapshot, in the snapshot's transaction; no index (read whole by the view).
 //! - `qm_snapshot(id, seq, head_hash, checksum, len, chunks)` (one row) and
 //!   `qm_snapshot_chunk(no, bytes)`: the newest snapshot, in chunks of
 //!   [`PgConfig::snapshot_chunk_bytes`].
 //!
 //! # Views for analysts (stable: columns may be added at the end, never renamed or removed)
-//! - `movements(batch BIGINT, recorded_at TIMESTAMPTZ, recorded_by TEXT, id TEXT,
-//!   time TIMESTAMPTZ, item TEXT, qty BIGINT, from_holder TEXT, to_holder TEXT, lot TEXT,
-//!   serials TEXT[], kind TEXT, transfer TEXT, note TEXT)`: every movement record, expanded
-//!   from the journal bodies on each query (about 3 µs a movement; filter on `batch` to read
-//!   part of the history). Absent fields are NULL.
-//! - `records(batch BIGINT, type TEXT, json JSONB)`: every record of every batch.
-//! - `balances(holder TEXT, item TEXT, lot TEXT, qty BIGINT)`: current non-zero balances;
-//!   `lot` is NULL when the item is not lot-tracked, as in `movements`.
+//! The same columns, types and values as the embedded backend's (checked by
+//! `qm_store::conformance::views`): times are RFC 3339 UTC text with nine fractional digits
+//! (`2025-07-04T12:00:00.000000000Z`: a `timestamptz` keeps only microseconds), which sorts
+//! in time order; cast with `::timestamptz` to compute with them.
+//! - `movements(batch BIGINT, recorded_at TEXT, recorded_by TEXT, id TEXT, time TEXT,
+//!   item TEXT, qty BIGINT, from_holder TEXT, to_holder TEXT, lot TEXT, serials TEXT,
+//!   kind TEXT, transfer TEXT, note TEXT)`: every movement record, expanded from the journal
+//!   bodies on each query (filter on `batch` to read part of the history). Absent fields are
+//!   NULL; `serials` is the record's JSON array (`serials::jsonb` to take it apart).
+//! - `records(batch BIGINT, line BIGINT, type TEXT, json TEXT)`: every record of every batch,
+//!   `json` its canonical line (`json::jsonb ->> 'id'`).
+//! - `transfers(transfer TEXT, item TEXT, movements BIGINT, qty BIGINT, first_time TEXT,
+//!   last_time TEXT)`: per transfer and item.
+//! - `balances(holder TEXT, item TEXT, lot TEXT, qty BIGINT)`: current non-zero balances (the
+//!   base plus the batches after it); `lot` is NULL when the item is not lot-tracked.
 //!
 //! # Notifications
 //! Every commit notifies channel [`NOTIFY_CHANNEL`] with the new batch's seq as payload.
@@ -63,7 +75,9 @@ use std::time::{Duration, Instant};
 
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
-use qm_store::{BalanceRow, Hash, Head, Snapshot, Store, StoreError, StoredBatch};
+use qm_store::{
+    BalanceRow, Hash, Head, OpenMode, Snapshot, Store, StoreError, StoredBatch, ViewRows, ViewValue,
+};
 
 pub use schema::SCHEMA_VERSION;
 
@@ -105,8 +119,6 @@ impl Default for PgConfig {
 pub struct CommitTimings {
     /// Checking the batch and inserting the journal row.
     pub journal: Duration,
-    /// Upserting and deleting the balances rows.
-    pub balances: Duration,
     /// Moving the anchor, `NOTIFY` and `COMMIT`, including the server's WAL flush.
     pub commit: Duration,
 }
@@ -124,6 +136,11 @@ pub struct PgStore {
     listening: bool,
     /// Tuning knobs given at connect (the snapshot chunk size).
     config: PgConfig,
+    /// How it was opened: a read-only store refuses appends and snapshots itself (and the
+    /// server refuses any write of its session).
+    mode: OpenMode,
+    /// The URL without its password, for messages.
+    place: String,
     /// Timings of the last successful commit, for [`PgStore::last_commit_timings`].
     last_commit: CommitTimings,
 }
@@ -140,7 +157,7 @@ struct Statements {
     insert_batch: Statement,
     /// Inserts the balances base, given as four parallel arrays of unique keys.
     write_balances: Statement,
-    /// Every balances row.
+    /// Every row of the `balances` view, in byte order of (holder, item, lot).
     balances: Statement,
     /// The head recorded in `qm_anchor`.
     anchor: Statement,
@@ -157,13 +174,17 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) AS t(holder, item, l
 
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`, or any form the `postgres` crate
-    /// accepts; TLS is not supported) and migrates the schema.
-    pub fn connect(url: &str) -> Result<PgStore, StoreError> {
-        PgStore::connect_with(url, PgConfig::default())
+    /// accepts; TLS is not supported) as `mode` says (see the crate's documentation).
+    pub fn connect(url: &str, mode: OpenMode) -> Result<PgStore, StoreError> {
+        PgStore::connect_with(url, mode, PgConfig::default())
     }
 
     /// [`PgStore::connect`] with explicit settings.
-    pub fn connect_with(url: &str, config: PgConfig) -> Result<PgStore, StoreError> {
+    pub fn connect_with(
+        url: &str,
+        mode: OpenMode,
+        config: PgConfig,
+    ) -> Result<PgStore, StoreError> {
         assert!(
             config.snapshot_chunk_bytes > 0,
             "snapshot chunks must hold at least one byte"
@@ -179,20 +200,43 @@ impl PgStore {
         let mut client = pg_config
             .connect(NoTls)
             .map_err(|e| backend("connecting", e))?;
+        let place = redact_password(url);
 
-        // Durable when commit_append returns, whatever the server's default: only `off`
-        // would acknowledge before the WAL flush.
-        let sync_commit: String = client
-            .query_one("SELECT current_setting('synchronous_commit')", &[])
-            .and_then(|row| row.try_get(0))
-            .map_err(|e| backend("reading synchronous_commit", e))?;
-        if sync_commit == "off" {
+        if mode.writes() {
+            // Durable when commit_append returns, whatever the server's default: only `off`
+            // would acknowledge before the WAL flush.
+            let sync_commit: String = client
+                .query_one("SELECT current_setting('synchronous_commit')", &[])
+                .and_then(|row| row.try_get(0))
+                .map_err(|e| backend("reading synchronous_commit", e))?;
+            if sync_commit == "off" {
+                client
+                    .batch_execute("SET synchronous_commit = on")
+                    .map_err(|e| backend("setting synchronous_commit", e))?;
+            }
+        } else {
+            // The server itself then refuses any write of this session.
             client
-                .batch_execute("SET synchronous_commit = on")
-                .map_err(|e| backend("setting synchronous_commit", e))?;
+                .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                .map_err(|e| backend("making the session read-only", e))?;
         }
 
-        schema::migrate(&mut client)?;
+        match mode {
+            OpenMode::Create => schema::migrate(&mut client)?,
+            OpenMode::ReadWrite => {
+                schema::existing_version(&mut client, &place)?;
+                schema::migrate(&mut client)?;
+            }
+            OpenMode::ReadOnly => {
+                let version = schema::existing_version(&mut client, &place)?;
+                if version < schema::READABLE_FROM {
+                    return Err(StoreError::Format(format!(
+                        "{place}: schema version {version} is not complete enough to read \
+                         without upgrading it: connect once with a command that writes"
+                    )));
+                }
+            }
+        }
         let stmts = Statements::prepare(&mut client)?;
         Ok(PgStore {
             client,
@@ -200,8 +244,71 @@ impl PgStore {
             append: None,
             listening: false,
             config,
+            mode,
+            place,
             last_commit: CommitTimings::default(),
         })
+    }
+
+    /// How this store was opened.
+    pub fn mode(&self) -> OpenMode {
+        self.mode
+    }
+
+    /// Runs one query (for the analysts' views: tests, reports) and returns its columns and
+    /// rows. The views hold only NULL, integers (`bigint`, `integer`, `smallint`) and text;
+    /// a column of another type is refused with [`StoreError::Format`] naming it.
+    pub fn query_view(&mut self, sql: &str) -> Result<ViewRows, StoreError> {
+        use postgres::types::Type;
+        let doing = |e| backend(&format!("querying {sql:?}"), e);
+        let stmt = self.client.prepare(sql).map_err(doing)?;
+        let columns: Vec<String> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
+        for c in stmt.columns() {
+            if ![Type::INT8, Type::INT4, Type::INT2, Type::TEXT].contains(c.type_()) {
+                return Err(StoreError::Format(format!(
+                    "column {} has type {}, which the views never give",
+                    c.name(),
+                    c.type_()
+                )));
+            }
+        }
+        let rows = self.client.query(&stmt, &[]).map_err(doing)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut values = Vec::with_capacity(columns.len());
+            for (i, c) in stmt.columns().iter().enumerate() {
+                let value = match *c.type_() {
+                    Type::INT8 => row
+                        .try_get::<_, Option<i64>>(i)
+                        .map(|v| v.map(ViewValue::Integer)),
+                    Type::INT4 => row
+                        .try_get::<_, Option<i32>>(i)
+                        .map(|v| v.map(|n| ViewValue::Integer(n.into()))),
+                    Type::INT2 => row
+                        .try_get::<_, Option<i16>>(i)
+                        .map(|v| v.map(|n| ViewValue::Integer(n.into()))),
+                    _ => row
+                        .try_get::<_, Option<String>>(i)
+                        .map(|v| v.map(ViewValue::Text)),
+                }
+                .map_err(|e| format_error(c.name(), e))?;
+                values.push(value.unwrap_or(ViewValue::Null));
+            }
+            out.push(values);
+        }
+        Ok(ViewRows { columns, rows: out })
+    }
+
+    /// Refuses a write on a read-only store before anything is sent to the server.
+    fn writable(&self, what: &str) -> Result<(), StoreError> {
+        if self.mode.writes() {
+            Ok(())
+        } else {
+            Err(StoreError::Backend(format!(
+                "postgres: {what}: {} is open read-only",
+                self.place
+            )))
+        }
     }
 
     /// Subscribes this session to [`NOTIFY_CHANNEL`]. Notifications of commits made before
@@ -311,9 +418,6 @@ impl PgStore {
             )
             .map_err(|e| backend("inserting the batch", e))?;
         let journal_done = Instant::now();
-
-        let balances_done = Instant::now();
-
         self.client
             .batch_execute(&format!(
                 "UPDATE qm_anchor SET seq = {seq}, hash = decode('{}', 'hex');
@@ -324,8 +428,7 @@ impl PgStore {
         let committed = Instant::now();
         self.last_commit = CommitTimings {
             journal: journal_done - started,
-            balances: balances_done - journal_done,
-            commit: committed - balances_done,
+            commit: committed - journal_done,
         };
         Ok(())
     }
@@ -398,8 +501,8 @@ impl PgStore {
             lots.push(row.lot.as_str());
             qtys.push(row.qty);
         }
-        // The rows come from the ledger: unique and sorted by key, so a plain insert into an
-        // emptied table fills the index in order.
+        // The rows come from the ledger, unique by key: a plain insert into the emptied table
+        // (which has no index to maintain).
         self.client
             .batch_execute("TRUNCATE qm_balances")
             .map_err(fail)?;
@@ -486,6 +589,7 @@ impl Store for PgStore {
     }
 
     fn begin_append(&mut self) -> Result<Head, StoreError> {
+        self.writable("begin_append")?;
         if self.append.is_some() {
             return Err(StoreError::Backend(
                 "begin_append: an append is already open on this store".into(),
@@ -613,6 +717,7 @@ impl Store for PgStore {
         snapshot: &Snapshot,
         balances: &[BalanceRow],
     ) -> Result<(), StoreError> {
+        self.writable("save_snapshot")?;
         if self.append.is_some() {
             return Err(StoreError::Backend(
                 "save_snapshot: an append is open on this store".into(),
@@ -683,6 +788,21 @@ impl Store for PgStore {
     }
 }
 
+/// Test support, not for production: connects to `url` and applies the released migrations up
+/// to `version` only, leaving the database as a Quartermaster of that schema version would,
+/// so that tests can check the upgrade from it.
+#[doc(hidden)]
+pub fn migrate_to_older_version(url: &str, version: i32) -> Result<(), StoreError> {
+    assert!(
+        (1..=SCHEMA_VERSION).contains(&version),
+        "no schema version {version}"
+    );
+    let mut client = Config::from_str(url)
+        .and_then(|c| c.connect(NoTls))
+        .map_err(|e| backend("connecting", e))?;
+    schema::migrate_until(&mut client, version)
+}
+
 /// Folds every notification already received (or readable without waiting) into `newest`.
 fn drain_notifications(client: &mut Client, newest: &mut Option<u64>) -> Result<(), StoreError> {
     use postgres::fallible_iterator::FallibleIterator;
@@ -744,6 +864,30 @@ fn get_hash(row: &Row, idx: usize, what: &str, seq: u64) -> Result<Hash, StoreEr
 
 fn to_i64(v: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Format(format!("{what} {v} does not fit in a BIGINT")))
+}
+
+/// `url` without its password (`postgres://user:secret@host/db` becomes
+/// `postgres://user:***@host/db`), for messages.
+fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| scheme_end + i);
+    let authority = &url[scheme_end..authority_end];
+    match authority.rfind('@') {
+        Some(at) => match authority[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &authority[..colon],
+                &url[scheme_end + at..]
+            ),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 fn backend(what: &str, e: postgres::Error) -> StoreError {

@@ -7,9 +7,15 @@
 //! old binary never writes into a schema it does not understand.
 //!
 //! Migrations are append-only, like the journal: a released migration is never edited,
-//! a change is a new step. The analysts' views (`movements`, `balances`, `records`) are a
-//! stable interface: later steps may add columns at the end of a view, never rename,
-//! retype or remove one.
+//! a change is a new step. The analysts' views (`movements`, `records`, `transfers`,
+//! `balances`) are a stable interface: later steps may add columns at the end of a view,
+//! never rename or remove one. Step 3 is the one exception, made once so that both backends
+//! give the same columns, types and values: it retyped times (`timestamptz`, to the
+//! microsecond) and `serials` (`text[]`) and `records.json` (`jsonb`) as text, and gave
+//! `records` its `line`.
+//!
+//! A read-only session migrates nothing: it reads a schema from [`READABLE_FROM`] on as it is
+//! (those versions have the same tables; only the views changed).
 
 use postgres::Client;
 use qm_store::StoreError;
@@ -17,7 +23,11 @@ use qm_store::StoreError;
 use crate::describe;
 
 /// The schema version this code writes and reads: the version of the last migration.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
+
+/// The oldest schema a read-only session reads as it is: the first with the views (the
+/// store reads `balances`). Raise it when a migration changes a table this code reads.
+pub const READABLE_FROM: i32 = 2;
 
 /// Key of the advisory lock that serialises migrations (ASCII "qmmigrat").
 const MIGRATION_LOCK: i64 = 0x716d_6d69_6772_6174;
@@ -42,6 +52,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "analysts' views",
         sql: MIGRATION_2,
+    },
+    Migration {
+        version: 3,
+        name: "analysts' views as on every backend",
+        sql: MIGRATION_3,
     },
 ];
 
@@ -242,8 +257,119 @@ COMMENT ON VIEW balances IS
     'Current non-zero balance per (holder, item, lot; NULL when not lot-tracked), after the last batch.';
 "#;
 
+/// The analysts' views as every backend gives them (see `qm_store::conformance::views`): times
+/// as RFC 3339 UTC text with nine fractional digits (a `timestamptz` dropped the nanoseconds,
+/// and was text on the embedded backend), `serials` and `records.json` as the record's own
+/// text, `records` with `line`.
+const MIGRATION_3: &str = r#"
+DROP VIEW balances;
+DROP VIEW transfers;
+DROP VIEW movements;
+DROP VIEW records;
+DROP FUNCTION qm_record_time(TEXT);
+DROP FUNCTION qm_recorded_time(BIGINT);
+DROP FUNCTION qm_body_json(TEXT);
+
+-- A record's time as RFC 3339 UTC with nine fractional digits: the same width for every time,
+-- so text order is time order. The journal holds canonical times (`...:SSZ`, `...:SS.fffZ`),
+-- turned by string operations alone (exact to the nanosecond); a bare date means midnight
+-- UTC, and an offset (`+02:00`) is converted, never through the session's time zone.
+CREATE FUNCTION qm_time_text(t TEXT) RETURNS TEXT LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN right(t, 1) IN ('Z', 'z') THEN
+            replace(left(t, 19), 't', 'T') || '.' || rpad(substr(t, 21, greatest(length(t) - 21, 0)), 9, '0')
+            || 'Z'
+        WHEN length(t) = 10 THEN t || 'T00:00:00.000000000Z'
+        ELSE
+            to_char((left(t, 10) || 'T' || substr(t, 12, 8) || right(t, 6))::timestamptz AT TIME ZONE 'UTC',
+                    'YYYY-MM-DD"T"HH24:MI:SS')
+            || '.'
+            || rpad(CASE WHEN substr(t, 20, 1) = '.' THEN substr(t, 21, length(t) - 26) ELSE '' END, 9, '0')
+            || 'Z'
+    END
+$$;
+
+-- A recorded time (nanoseconds since the Unix epoch, split towards minus infinity) in the
+-- same form.
+CREATE FUNCTION qm_nanos_text(ns BIGINT) RETURNS TEXT LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_char(timestamp '1970-01-01'
+                   + ((ns - ((ns % 1000000000) + 1000000000) % 1000000000) / 1000000000) * interval '1 second',
+                   'YYYY-MM-DD"T"HH24:MI:SS')
+        || '.' || lpad((((ns % 1000000000) + 1000000000) % 1000000000)::text, 9, '0') || 'Z'
+$$;
+
+-- Every record of every batch, in order: `line` is its 1-based position in the batch, `json`
+-- its canonical interchange line (text: `json::jsonb` to take it apart).
+CREATE VIEW records AS
+SELECT j.seq AS batch, r.line, (r.json::json) ->> 'type' AS type, r.json
+FROM qm_journal j
+CROSS JOIN LATERAL unnest(string_to_array(rtrim(j.body, E'\n'), E'\n')) WITH ORDINALITY AS r(json, line);
+COMMENT ON VIEW records IS
+    'Every record of every batch, in order: batch, line, type, json (the canonical line).';
+
+-- Every movement, expanded from the journal body on each query (json, not jsonb: it is parsed
+-- once, and `serials` keeps the record's own text).
+CREATE VIEW movements AS
+SELECT j.seq                                      AS batch,
+       qm_nanos_text(j.recorded_at) COLLATE "C"   AS recorded_at,
+       j.recorded_by,
+       m.id,
+       qm_time_text(m.time) COLLATE "C"           AS time,
+       m.item,
+       m.qty,
+       m."from"                                   AS from_holder,
+       m."to"                                     AS to_holder,
+       m.lot,
+       m.serials::text                            AS serials,
+       m.kind,
+       m.transfer,
+       m.note
+FROM qm_journal j
+CROSS JOIN LATERAL json_to_recordset(('[' || replace(rtrim(j.body, E'\n'), E'\n', ',') || ']')::json) AS m(
+    type TEXT, id TEXT, time TEXT, item TEXT, qty BIGINT, "from" TEXT, "to" TEXT,
+    lot TEXT, serials JSON, kind TEXT, transfer TEXT, note TEXT)
+WHERE m.type = 'movement';
+COMMENT ON VIEW movements IS
+    'Every movement record, expanded from the journal: batch, recorded_at, recorded_by, id, time, item, qty, from_holder, to_holder, lot (NULL: not lot-tracked), serials (JSON array), kind, transfer, note. Times are RFC 3339 UTC with nine fractional digits.';
+
+-- Every transfer (a movement's `transfer` field: a drawdown package, a contract), per item:
+-- how many movements and how much they moved, and when the first and the last happened.
+CREATE VIEW transfers AS
+SELECT transfer, item, count(*) AS movements, sum(qty)::BIGINT AS qty,
+       min(time) AS first_time, max(time) AS last_time
+FROM movements
+WHERE transfer IS NOT NULL
+GROUP BY transfer, item;
+COMMENT ON VIEW transfers IS
+    'Per transfer and item: movements, qty moved, first_time, last_time.';
+
+-- Current balances: the base written with the last snapshot, plus every movement of the
+-- batches after it. Exact after every commit, with no row written per batch.
+CREATE VIEW balances AS
+SELECT holder, item, NULLIF(lot_key, '') AS lot, SUM(qty)::BIGINT AS qty
+FROM (
+    SELECT holder, item, lot, qty FROM qm_balances
+    UNION ALL
+    SELECT m.from_holder, m.item, COALESCE(m.lot, ''), -m.qty
+    FROM movements m WHERE m.batch > (SELECT seq FROM qm_balances_base)
+    UNION ALL
+    SELECT m.to_holder, m.item, COALESCE(m.lot, ''), m.qty
+    FROM movements m WHERE m.batch > (SELECT seq FROM qm_balances_base)
+) AS t(holder, item, lot_key, qty)
+GROUP BY holder, item, lot_key
+HAVING SUM(qty) <> 0;
+COMMENT ON VIEW balances IS
+    'Current non-zero balance per (holder, item, lot; NULL when not lot-tracked), after the last batch.';
+"#;
+
 /// Brings the database to [`SCHEMA_VERSION`], one step per transaction; refuses a newer one.
 pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    migrate_until(client, SCHEMA_VERSION)
+}
+
+/// Applies the steps up to `version` (test support uses an older one, to make a database as
+/// an older Quartermaster left it).
+pub(crate) fn migrate_until(client: &mut Client, version: i32) -> Result<(), StoreError> {
     // Applying MIGRATIONS in order must end exactly at SCHEMA_VERSION.
     assert!(MIGRATIONS
         .iter()
@@ -251,7 +377,7 @@ pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
         .all(|(i, m)| m.version == i as i32 + 1));
     assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
 
-    for migration in MIGRATIONS {
+    for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
         let result = migrate_step(client, migration);
         if result.is_err() {
             // Best effort: the connection may be gone, and then so is the transaction.
@@ -260,6 +386,47 @@ pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
         result?;
     }
     Ok(())
+}
+
+/// The schema version of a database that holds a ledger, read without writing anything:
+/// [`StoreError::NoLedger`] when it has none, [`StoreError::Format`] when it is newer than
+/// this code.
+pub(crate) fn existing_version(client: &mut Client, place: &str) -> Result<i32, StoreError> {
+    let fail = |e: postgres::Error| {
+        StoreError::Backend(format!(
+            "postgres: reading the schema version: {}",
+            describe(&e)
+        ))
+    };
+    let has_meta: bool = client
+        .query_one("SELECT to_regclass('qm_meta') IS NOT NULL", &[])
+        .and_then(|row| row.try_get(0))
+        .map_err(fail)?;
+    let version: Option<i32> = if has_meta {
+        client
+            .query_opt("SELECT schema_version FROM qm_meta", &[])
+            .map_err(fail)?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(fail)?
+    } else {
+        None
+    };
+    match version {
+        None | Some(0) => Err(StoreError::NoLedger {
+            place: place.to_owned(),
+            reason: None,
+        }),
+        Some(v) if v > SCHEMA_VERSION => Err(newer(v)),
+        Some(v) => Ok(v),
+    }
+}
+
+fn newer(version: i32) -> StoreError {
+    StoreError::Format(format!(
+        "the database has schema version {version}, newer than this program knows \
+         ({SCHEMA_VERSION}): upgrade Quartermaster"
+    ))
 }
 
 /// Applies one step unless the database already has it.
@@ -288,10 +455,7 @@ fn migrate_step(client: &mut Client, migration: &Migration) -> Result<(), StoreE
         .and_then(|row| row.try_get(0))
         .map_err(|e| fail("reading the schema version", e))?;
     if current > SCHEMA_VERSION {
-        return Err(StoreError::Format(format!(
-            "the database has schema version {current}, newer than this program knows \
-             ({SCHEMA_VERSION}): upgrade Quartermaster"
-        )));
+        return Err(newer(current));
     }
     if current < migration.version {
         client

@@ -27,7 +27,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use qm_store::{snapshot_checksum, BalanceRow, Hash, Snapshot, Store, StoredBatch};
+use qm_store::{snapshot_checksum, BalanceRow, Hash, OpenMode, Snapshot, Store, StoredBatch};
 use qm_store_sqlite::{SqliteOptions, SqliteStore};
 
 /// The benchmark's parameters, from the command line.
@@ -285,7 +285,7 @@ fn store_bench(c: &Config) {
         c.options.cache_size_kib,
         path.display()
     );
-    let mut store = SqliteStore::open_with(&path, &c.options).expect("open");
+    let mut store = SqliteStore::open_with(&path, OpenMode::Create, &c.options).expect("open");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut id = 0u64;
     let mut append_batches = |store: &mut SqliteStore, batches: u64| {
@@ -362,7 +362,7 @@ fn store_bench(c: &Config) {
         mib(db_bytes),
         db_bytes as f64 / movements
     );
-    let mut store = SqliteStore::open_with(&path, &c.options).unwrap();
+    let mut store = SqliteStore::open_with(&path, OpenMode::ReadOnly, &c.options).unwrap();
     let started = Instant::now();
     let (mut batches, mut bytes) = (0u64, 0u64);
     store

@@ -3,10 +3,23 @@
 //! [`SqliteStore`] implements [`qm_store::Store`] over one SQLite database file. The schema
 //! is in `schema.rs`: `meta` (schema version, and the batch the balances base is as of),
 //! `journal` (the hash-chained batches, guarded by append-only triggers), `anchor` (the head,
-//! kept apart from the journal), `snapshot` (one row) and `balances_base` (the balances as of
-//! the snapshot), and for analysts the views `movements`, `records` and `balances` (the base
-//! plus the journal's movements after it), so plain SQL tools see current data without
-//! knowing the encoding.
+//! kept apart from the journal), `snapshot` and `snapshot_part` (the newest snapshot) and
+//! `balances_base` (the balances as of the snapshot), and for analysts the views `movements`,
+//! `records`, `transfers` and `balances` (the base plus the journal's movements after it), so
+//! plain SQL tools see current data without knowing the encoding. The views give the same
+//! columns, types and values as the PostgreSQL backend's (`qm_store::conformance::views`).
+//!
+//! Open modes ([`OpenMode`]): the path must be a regular file (or, for `Create` only, not
+//! exist) before SQLite is given it, so a typo never becomes an empty ledger and `/dev/null`
+//! never gets a `-journal` beside it. `Create` and `ReadWrite` put the file in WAL mode and
+//! create or upgrade the schema; `ReadOnly` opens with `SQLITE_OPEN_READONLY` and
+//! `query_only`, and sets nothing that is stored in the file. SQLite reads a WAL-mode file
+//! through a `-shm` index beside it, which a read-only connection creates when it is missing
+//! (and, unlike a writer's last close, cannot remove: a read leaves an empty `-wal` and the
+//! `-shm` beside a cleanly closed file; the next writer to close removes them). On read-only
+//! media it cannot create them: the file is then opened with `immutable=1`, which is what
+//! such media are, unless its WAL holds commits (a copy taken while a writer had it open),
+//! which `immutable` would not see: that is refused, saying why.
 //!
 //! Speed: an append writes one journal row (the batch's lines as one text value) and nothing
 //! else, so its cost is the body's pages and one fsync. Balances are not written per batch:
@@ -36,7 +49,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use qm_store::{BalanceRow, Hash, Head, Result, Snapshot, Store, StoreError, StoredBatch};
+use qm_store::{
+    BalanceRow, Hash, Head, OpenMode, Result, Snapshot, Store, StoreError, StoredBatch, ViewRows,
+    ViewValue,
+};
 use rusqlite::{params, Connection, DatabaseName, OpenFlags, OptionalExtension};
 
 use schema::sql_error;
@@ -101,6 +117,10 @@ pub struct SqliteStore {
     conn: Connection,
     /// The file, for [`SqliteStore::path`] and messages.
     path: PathBuf,
+    /// How it was opened: a read-only store refuses appends and snapshots itself.
+    mode: OpenMode,
+    /// Whether the file was opened with `immutable=1` (read-only media).
+    immutable: bool,
     /// The head read by `begin_append` while this handle holds the write transaction; `None`
     /// when no append is open. `commit_append` checks the batch against it.
     append: Option<Head>,
@@ -123,62 +143,94 @@ impl std::fmt::Debug for SqliteStore {
 const STATEMENT_CACHE_CAPACITY: usize = 32;
 
 impl SqliteStore {
-    /// Opens the ledger in `path`, creating the file and its schema if missing, with the
-    /// default options.
-    pub fn open(path: &Path) -> Result<SqliteStore> {
-        SqliteStore::open_with(path, &SqliteOptions::default())
+    /// Opens the ledger in `path` as `mode` says, with the default options.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, mode, &SqliteOptions::default())
     }
 
-    /// Opens the ledger in `path` with the given tuning.
-    pub fn open_with(path: &Path, options: &SqliteOptions) -> Result<SqliteStore> {
-        let doing = |what: &str| format!("opening {}: {what}", path.display());
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn =
-            Connection::open_with_flags(path, flags).map_err(|e| sql_error(&doing("open"), e))?;
-        conn.busy_timeout(options.busy_timeout)
-            .map_err(|e| sql_error(&doing("busy_timeout"), e))?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
-        // page_size only takes effect while the file is still empty, so it goes first.
-        conn.pragma_update(None, "page_size", options.page_size)
-            .map_err(|e| sql_error(&doing("page_size"), e))?;
-        set_wal_mode(&conn, options.busy_timeout, &doing("journal_mode"))?;
-        let cache_size = -i64::from(options.cache_size_kib);
-        for (pragma, value) in [
-            ("synchronous", "FULL".to_string()),
-            ("cache_size", cache_size.to_string()),
-            ("temp_store", "MEMORY".to_string()),
-            (
-                "wal_autocheckpoint",
-                options.wal_autocheckpoint_pages.to_string(),
-            ),
-            (
-                "journal_size_limit",
-                options.journal_size_limit_bytes.to_string(),
-            ),
-            ("mmap_size", options.mmap_size_bytes.to_string()),
-        ] {
-            // Some pragmas answer with their new value; run them as queries and ignore it.
-            conn.query_row(&format!("PRAGMA {pragma} = {value}"), [], |_| Ok(()))
-                .optional()
-                .map_err(|e| sql_error(&doing(pragma), e))?;
-        }
-        let synchronous: i64 = conn
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .map_err(|e| sql_error(&doing("synchronous"), e))?;
-        assert_eq!(
-            synchronous, 2,
-            "synchronous must be FULL for durable commits"
-        );
-        schema::ensure_schema(&mut conn)?;
+    /// Opens the ledger in `path` as `mode` says, with the given tuning.
+    ///
+    /// Before SQLite touches anything, `path` must be a regular file, or not exist when `mode`
+    /// is [`OpenMode::Create`]: a directory or a device (`/dev/null`) is refused with
+    /// [`StoreError::NoLedger`], so no `-journal` or `-wal` file is made beside it. A file
+    /// that is not a Quartermaster ledger is refused before any setting is written to it.
+    pub fn open_with(path: &Path, mode: OpenMode, options: &SqliteOptions) -> Result<SqliteStore> {
+        check_path(path, mode)?;
+        let (conn, immutable) = match mode {
+            OpenMode::Create | OpenMode::ReadWrite => {
+                (open_read_write(path, mode, options)?, false)
+            }
+            OpenMode::ReadOnly => open_read_only(path, options)?,
+        };
         Ok(SqliteStore {
             conn,
             path: path.to_path_buf(),
+            mode,
+            immutable,
             append: None,
             last_commit: None,
             snapshot_part_bytes: options.snapshot_part_bytes.max(1),
         })
+    }
+
+    /// How this store was opened.
+    pub fn mode(&self) -> OpenMode {
+        self.mode
+    }
+
+    /// Whether the file was opened with SQLite's `immutable=1`: read-only media where SQLite
+    /// could not create the WAL's shared-memory index beside the file (see
+    /// [`OpenMode::ReadOnly`]). Such a store sees no later change to the file.
+    pub fn is_immutable(&self) -> bool {
+        self.immutable
+    }
+
+    /// Runs one query (for the analysts' views: tests, reports) and returns its columns and
+    /// rows. The views hold only NULL, integers and text; another type of value is refused
+    /// with [`StoreError::Format`] naming the column.
+    pub fn query_view(&self, sql: &str) -> Result<ViewRows> {
+        use rusqlite::types::ValueRef;
+        let doing = |e| sql_error(&format!("querying {sql:?}"), e);
+        let mut stmt = self.conn.prepare(sql).map_err(doing)?;
+        let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+        let mut rows = stmt.query([]).map_err(doing)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(doing)? {
+            let mut values = Vec::with_capacity(columns.len());
+            for (i, column) in columns.iter().enumerate() {
+                values.push(match row.get_ref(i).map_err(doing)? {
+                    ValueRef::Null => ViewValue::Null,
+                    ValueRef::Integer(n) => ViewValue::Integer(n),
+                    ValueRef::Text(t) => ViewValue::Text(
+                        std::str::from_utf8(t)
+                            .map_err(|_| {
+                                StoreError::Format(format!("column {column} is not UTF-8 text"))
+                            })?
+                            .to_owned(),
+                    ),
+                    other => {
+                        return Err(StoreError::Format(format!(
+                            "column {column} holds a {:?} value, which the views never give",
+                            other.data_type()
+                        )))
+                    }
+                });
+            }
+            out.push(values);
+        }
+        Ok(ViewRows { columns, rows: out })
+    }
+
+    /// Refuses a write on a read-only store before anything reaches SQLite.
+    fn writable(&self, what: &str) -> Result<()> {
+        if self.mode.writes() {
+            Ok(())
+        } else {
+            Err(StoreError::Backend(format!(
+                "sqlite: {what}: {} is open read-only",
+                self.path.display()
+            )))
+        }
     }
 
     /// The database file.
@@ -336,6 +388,246 @@ impl SqliteStore {
     }
 }
 
+/// Refuses, before SQLite opens anything, a path that cannot hold a ledger: not a regular file
+/// (a directory, a device such as `/dev/null`, a FIFO), or missing when `mode` does not create.
+fn check_path(path: &Path, mode: OpenMode) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) => {
+            let t = m.file_type();
+            let kind = if t.is_dir() {
+                "a directory"
+            } else if t.is_char_device() {
+                "a character device"
+            } else if t.is_block_device() {
+                "a block device"
+            } else if t.is_fifo() {
+                "a FIFO"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "something else"
+            };
+            Err(StoreError::NoLedger {
+                place: path.display().to_string(),
+                reason: Some(format!("{kind}, not a regular file")),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && mode == OpenMode::Create => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::NoLedger {
+            place: path.display().to_string(),
+            reason: None,
+        }),
+        Err(e) => Err(StoreError::Backend(format!(
+            "sqlite: {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Opens for writing: the file is looked at first (and must be a ledger, or empty for
+/// [`OpenMode::Create`]), then put in WAL mode with durable commits, then given this code's
+/// schema (created or upgraded).
+fn open_read_write(path: &Path, mode: OpenMode, options: &SqliteOptions) -> Result<Connection> {
+    let doing = |what: &str| format!("opening {}: {what}", path.display());
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if mode == OpenMode::Create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let mut conn =
+        Connection::open_with_flags(path, flags).map_err(|e| sql_error(&doing("open"), e))?;
+    // SQLite quietly opens a file it may not write read-only: say so now, not at the first
+    // append.
+    if conn
+        .is_readonly(DatabaseName::Main)
+        .map_err(|e| sql_error(&doing("open"), e))?
+    {
+        return Err(StoreError::Backend(format!(
+            "sqlite: {} cannot be written (a read-only file, directory or medium): \
+             only commands that read can open it",
+            path.display()
+        )));
+    }
+    conn.busy_timeout(options.busy_timeout)
+        .map_err(|e| sql_error(&doing("busy_timeout"), e))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    // Look before writing anything: a file that is not ours must not be switched to WAL mode
+    // before it is refused.
+    let existing = schema::check_existing(&conn)?;
+    if mode == OpenMode::ReadWrite && existing == schema::Existing::Empty {
+        return Err(StoreError::NoLedger {
+            place: path.display().to_string(),
+            reason: None,
+        });
+    }
+    if existing == schema::Existing::Empty {
+        // page_size only takes effect while the file is still empty, so it goes first.
+        conn.pragma_update(None, "page_size", options.page_size)
+            .map_err(|e| sql_error(&doing("page_size"), e))?;
+    }
+    set_wal_mode(&conn, options.busy_timeout, &doing("journal_mode"))?;
+    for (pragma, value) in [
+        ("synchronous", "FULL".to_string()),
+        (
+            "wal_autocheckpoint",
+            options.wal_autocheckpoint_pages.to_string(),
+        ),
+        (
+            "journal_size_limit",
+            options.journal_size_limit_bytes.to_string(),
+        ),
+    ] {
+        set_pragma(&conn, pragma, &value, &doing(pragma))?;
+    }
+    set_reading_pragmas(&conn, options, &doing)?;
+    let synchronous: i64 = conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .map_err(|e| sql_error(&doing("synchronous"), e))?;
+    assert_eq!(
+        synchronous, 2,
+        "synchronous must be FULL for durable commits"
+    );
+    schema::ensure_schema(&mut conn)?;
+    Ok(conn)
+}
+
+/// Opens only to read, writing nothing: no journal mode, no schema, no persistent setting,
+/// and `query_only` on. SQLite reads a WAL-mode file through its `-shm` index, which it must
+/// be able to create beside the file when it is missing (after a clean close it is); on
+/// read-only media it cannot, and the file is opened again with `immutable=1`, which is what
+/// such media are. Returns the connection and whether it is immutable.
+fn open_read_only(path: &Path, options: &SqliteOptions) -> Result<(Connection, bool)> {
+    let doing = |what: &str| format!("opening {} read-only: {what}", path.display());
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|e| sql_error(&doing("open"), e))?;
+    match readable(&conn, path, options) {
+        Ok(()) => return Ok((conn, false)),
+        Err(Unreadable::Store(e)) => return Err(e),
+        Err(Unreadable::CannotOpenIndex) => drop(conn),
+    }
+    // Read-only media. `immutable=1` reads the database file alone, without the WAL: that is
+    // right only when the WAL holds nothing, so a ledger left with committed frames in its WAL
+    // (a writer killed, or copied while open) is refused rather than read without them.
+    let wal = wal_path(path);
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(StoreError::Backend(format!(
+            "sqlite: {}: its write-ahead log {} holds commits not yet in the file, and SQLite \
+             cannot create the index it needs to read it here (read-only media): copy the \
+             ledger with its -wal file to writable storage and open it there",
+            path.display(),
+            wal.display()
+        )));
+    }
+    let uri = format!("file:{}?immutable=1", uri_path(path));
+    let conn = Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
+        .map_err(|e| sql_error(&doing("open immutable"), e))?;
+    match readable(&conn, path, options) {
+        Ok(()) => Ok((conn, true)),
+        Err(Unreadable::Store(e)) => Err(e),
+        Err(Unreadable::CannotOpenIndex) => Err(StoreError::Backend(format!(
+            "sqlite: {}: cannot open it even as immutable",
+            path.display()
+        ))),
+    }
+}
+
+/// Why [`readable`] failed.
+enum Unreadable {
+    /// SQLite could not open or create the WAL index on the first read: read-only media.
+    CannotOpenIndex,
+    Store(StoreError),
+}
+
+/// Sets up a read-only connection and checks that the file holds a ledger it can read.
+fn readable(
+    conn: &Connection,
+    path: &Path,
+    options: &SqliteOptions,
+) -> std::result::Result<(), Unreadable> {
+    let doing = |what: &str| format!("opening {} read-only: {what}", path.display());
+    let store = Unreadable::Store;
+    conn.busy_timeout(options.busy_timeout)
+        .map_err(|e| store(sql_error(&doing("busy_timeout"), e)))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    // The first read (a pragma setting the cache size is one) opens the WAL and its index.
+    if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        return Err(match e.sqlite_error_code() {
+            // CANTOPEN when the directory is on read-only media, READONLY_DIRECTORY when this
+            // user may not write there, READONLY_CANTINIT when the index cannot be set up.
+            Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly) => {
+                Unreadable::CannotOpenIndex
+            }
+            _ => store(sql_error(&doing("reading the schema"), e)),
+        });
+    }
+    set_pragma(conn, "query_only", "1", &doing("query_only")).map_err(store)?;
+    set_reading_pragmas(conn, options, &doing).map_err(store)?;
+    match schema::check_existing(conn).map_err(store)? {
+        schema::Existing::Version(v) if v >= schema::READABLE_FROM => Ok(()),
+        schema::Existing::Version(v) => Err(store(StoreError::Format(format!(
+            "{}: schema version {v} is too old to read without upgrading it: open it once \
+             with a command that writes",
+            path.display()
+        )))),
+        schema::Existing::Empty => Err(store(StoreError::NoLedger {
+            place: path.display().to_string(),
+            reason: None,
+        })),
+    }
+}
+
+/// The per-connection settings of every mode (none is stored in the file).
+fn set_reading_pragmas(
+    conn: &Connection,
+    options: &SqliteOptions,
+    doing: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    let cache_size = -i64::from(options.cache_size_kib);
+    for (pragma, value) in [
+        ("cache_size", cache_size.to_string()),
+        ("temp_store", "MEMORY".to_string()),
+        ("mmap_size", options.mmap_size_bytes.to_string()),
+    ] {
+        set_pragma(conn, pragma, &value, &doing(pragma))?;
+    }
+    Ok(())
+}
+
+/// Sets one pragma. Some pragmas answer with their new value: they run as queries and the
+/// answer is ignored.
+fn set_pragma(conn: &Connection, pragma: &str, value: &str, doing: &str) -> Result<()> {
+    conn.query_row(&format!("PRAGMA {pragma} = {value}"), [], |_| Ok(()))
+        .optional()
+        .map(|_| ())
+        .map_err(|e| sql_error(doing, e))
+}
+
+/// The WAL file SQLite keeps beside `path`.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// `path` as the path part of an SQLite `file:` URI: every byte but unreserved characters
+/// and `/` percent-encoded (`?`, `#` and `%` would otherwise end or change it).
+fn uri_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Switches the file to WAL mode (a no-op when it already is: the mode is stored in the
 /// file). Two processes creating the same file at once can make this fail with SQLITE_BUSY
 /// without waiting, so it retries until `timeout`.
@@ -475,6 +767,7 @@ impl Store for SqliteStore {
     }
 
     fn begin_append(&mut self) -> Result<Head> {
+        self.writable("begin_append")?;
         if self.append.is_some() {
             return Err(StoreError::Backend(
                 "sqlite: begin_append called while an append is open".into(),
@@ -567,6 +860,7 @@ impl Store for SqliteStore {
     }
 
     fn save_snapshot(&mut self, snapshot: &Snapshot, balances: &[BalanceRow]) -> Result<()> {
+        self.writable("save_snapshot")?;
         if self.append.is_some() {
             return Err(StoreError::Backend(
                 "sqlite: save_snapshot called while an append is open".into(),
@@ -612,8 +906,11 @@ impl Store for SqliteStore {
     fn read_balances(&mut self) -> Result<Vec<BalanceRow>> {
         let mut stmt = self
             .conn
+            // `lot` is NULL in the view when absent (it was '' before schema version 2, which a
+            // read-only open reads as it is).
             .prepare_cached(
-                "SELECT holder, item, lot, qty FROM balances ORDER BY holder, item, lot",
+                "SELECT holder, item, coalesce(lot, '') AS lot, qty FROM balances \
+                 ORDER BY holder, item, coalesce(lot, '')",
             )
             .map_err(|e| sql_error("reading balances", e))?;
         let rows = stmt

@@ -1,9 +1,14 @@
-//! The on-disk format: the schema of one Quartermaster SQLite file, its version, and the
-//! checks made when a file is opened.
+//! The on-disk format: the schema of one Quartermaster SQLite file, its versions and
+//! migrations, and the checks made when a file is opened.
 //!
 //! Format invariants (each is relied on by `lib.rs` and checked by the integration tests):
 //! - `meta.schema_version` says which schema the file has. A file written by a newer version
-//!   of this crate is refused with [`StoreError::Format`], never half-read.
+//!   of this crate is refused with [`StoreError::Format`], never half-read. An older one is
+//!   upgraded by a writer ([`ensure_schema`], one transaction) and read as it is by a
+//!   read-only open, which writes nothing: every version from [`READABLE_FROM`] on has the
+//!   same tables, and only the views changed.
+//! - Migrations are append-only: a released step is never edited, a change is a new step.
+//!   A new file is made by running every step, so it is exactly an upgraded old one.
 //! - `journal` is append-only and gap-free: triggers refuse UPDATE and DELETE, and refuse an
 //!   INSERT that does not follow the last row (`seq = last seq + 1`, `prev_hash = last hash`).
 //!   This stops casual edits with an SQL tool; tampering by someone who drops the triggers is
@@ -20,15 +25,23 @@
 use qm_store::{Result, StoreError};
 use rusqlite::{Connection, OptionalExtension};
 
-/// The schema version this code writes and reads. Bump it, and add a migration to
-/// [`ensure_schema`], whenever the format changes.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this code writes and reads: the version of the last migration. Bump
+/// it, and add a step to [`MIGRATIONS`], whenever the format changes.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The oldest schema a read-only open reads as it is (it cannot upgrade it). Raise it when a
+/// migration changes a table this code reads, not only the views.
+pub const READABLE_FROM: i64 = 1;
 
 /// `PRAGMA application_id` of a Quartermaster file (ASCII "QMLD"), so `file(1)` and this code
 /// can tell it from other SQLite databases.
 pub const APPLICATION_ID: i32 = 0x514D_4C44;
 
-/// Schema version 1. Run once, inside the transaction that creates the file's schema.
+/// The steps of the schema's history: (the version a step brings the file to, its SQL).
+const MIGRATIONS: [(i64, &str); 2] = [(1, SCHEMA_V1), (2, VIEWS_V2)];
+
+/// Schema version 1: the tables, the journal's guards and the first views. Released: never
+/// edited (a new file runs it, then every later step).
 const SCHEMA_V1: &str = r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY NOT NULL,
@@ -166,37 +179,158 @@ GROUP BY holder, item, lot
 HAVING sum(qty) <> 0;
 "#;
 
-/// Makes sure the file has this code's schema: creates it in an empty file, accepts it as it
-/// is, or refuses a file that is not Quartermaster's or is newer than this code.
+/// Schema version 2: the analysts' views as on every backend (see `qm_store::conformance::views`):
+/// times as RFC 3339 UTC text with nine fractional digits (the same width for every time, so
+/// text order is time order: version 1 gave the record's own spelling, and `...00.5Z`
+/// sorted before `...00Z`), the recorded time as such a text instead of raw nanoseconds, and
+/// `balances.lot` NULL instead of '' when the item is not lot-tracked.
+const VIEWS_V2: &str = r#"
+DROP VIEW balances;
+DROP VIEW transfers;
+DROP VIEW movements;
+DROP VIEW records;
+
+-- Every record of every batch, in order: `line` is its 1-based position in the batch, `json`
+-- its canonical interchange line.
+CREATE VIEW records AS
+SELECT j.seq                           AS batch,
+       r.key + 1                       AS line,
+       json_extract(r.value, '$.type') AS type,
+       r.value                         AS json
+FROM journal AS j,
+     json_each('[' || replace(rtrim(j.body, char(10)), char(10), ',') || ']') AS r;
+
+-- Every movement, one row each, with the batch that recorded it. `recorded_at` (the commit's
+-- nanoseconds since the epoch, split towards minus infinity) and `time` are RFC 3339 UTC with
+-- nine fractional digits. The journal holds canonical times (`...:SSZ`, `...:SS.fffZ`); a bare
+-- date (midnight UTC) and an offset (`+02:00`) are converted too.
+CREATE VIEW movements AS
+SELECT batch,
+       strftime('%Y-%m-%dT%H:%M:%S', (ns - ns_frac) / 1000000000, 'unixepoch')
+           || '.' || printf('%09d', ns_frac) || 'Z' AS recorded_at,
+       recorded_by,
+       id,
+       CASE
+           -- Canonical, the common case: string operations only (each use of `t` extracts it
+           -- from the record again, so they are few).
+           WHEN substr(t, -1) IN ('Z', 'z') THEN
+               replace(substr(t, 1, 19), 't', 'T') || '.'
+               || substr(substr(t, 21, max(length(t) - 21, 0)) || '000000000', 1, 9)
+               || 'Z'
+           WHEN length(t) = 10 THEN t || 'T00:00:00.000000000Z'
+           ELSE
+               strftime('%Y-%m-%dT%H:%M:%S', substr(t, 1, 10) || 'T' || substr(t, 12, 8) || substr(t, -6))
+               || '.'
+               || substr(CASE WHEN substr(t, 20, 1) = '.' THEN substr(t, 21, length(t) - 26) ELSE '' END
+                         || '000000000', 1, 9)
+               || 'Z'
+       END AS time,
+       item,
+       qty,
+       from_holder,
+       to_holder,
+       lot,
+       serials,
+       kind,
+       transfer,
+       note
+FROM (
+    SELECT j.seq                                                         AS batch,
+           j.recorded_at                                                 AS ns,
+           ((j.recorded_at % 1000000000) + 1000000000) % 1000000000      AS ns_frac,
+           j.recorded_by                                                 AS recorded_by,
+           json_extract(r.value, '$.id')                                 AS id,
+           json_extract(r.value, '$.time')                               AS t,
+           json_extract(r.value, '$.item')                               AS item,
+           json_extract(r.value, '$.qty')                                AS qty,
+           json_extract(r.value, '$.from')                               AS from_holder,
+           json_extract(r.value, '$.to')                                 AS to_holder,
+           json_extract(r.value, '$.lot')                                AS lot,
+           json_extract(r.value, '$.serials')                            AS serials,
+           json_extract(r.value, '$.kind')                               AS kind,
+           json_extract(r.value, '$.transfer')                           AS transfer,
+           json_extract(r.value, '$.note')                               AS note
+    FROM journal AS j,
+         json_each('[' || replace(rtrim(j.body, char(10)), char(10), ',') || ']') AS r
+    WHERE json_extract(r.value, '$.type') = 'movement'
+);
+
+-- Every transfer (a movement's `transfer` field: a drawdown package, a contract), per item:
+-- how many movements and how much they moved, and when the first and the last happened.
+CREATE VIEW transfers AS
+SELECT transfer, item, count(*) AS movements, sum(qty) AS qty,
+       min(time) AS first_time, max(time) AS last_time
+FROM movements
+WHERE transfer IS NOT NULL
+GROUP BY transfer, item;
+
+-- The current balance of every (holder, item, lot) that is not zero: the base plus every
+-- movement recorded after it (taken from its `from` holder, given to its `to` holder). `lot`
+-- is NULL for items that are not lot-tracked (the base keeps '' there: it is a key). Exact
+-- after every commit, though no balance row is written per batch; it costs a pass over the
+-- journal since the last snapshot and a sort of the base and that tail (SQLite does not push
+-- a WHERE on holder into the GROUP BY, so a query for one key costs the same). CROSS JOIN
+-- keeps the journal in the outer loop, so each batch's JSON is expanded once, not once per
+-- side.
+CREATE VIEW balances AS
+SELECT holder, item, NULLIF(lot_key, '') AS lot, sum(qty) AS qty
+FROM (
+    SELECT holder, item, lot AS lot_key, qty FROM balances_base
+    UNION ALL
+    SELECT CASE side.sign WHEN 1 THEN m.to_holder ELSE m.from_holder END,
+           m.item,
+           coalesce(m.lot, ''),
+           side.sign * m.qty
+    FROM movements AS m
+    CROSS JOIN (SELECT 1 AS sign UNION ALL SELECT -1) AS side
+    WHERE m.batch > (SELECT coalesce(max(value), 0) FROM meta WHERE key = 'balances_base_seq')
+)
+GROUP BY holder, item, lot_key
+HAVING sum(qty) <> 0;
+"#;
+
+/// Brings the file to [`SCHEMA_VERSION`]: creates the schema in an empty file, applies the
+/// missing migrations to an older one (in one transaction), accepts a current one, and
+/// refuses a file that is not Quartermaster's or is newer than this code.
 ///
-/// Safe when several processes open the same new file at once: creation runs under the write
+/// Safe when several processes open the same file at once: the work runs under the write
 /// lock and re-checks what it saw before taking it.
 pub fn ensure_schema(conn: &mut Connection) -> Result<()> {
     // The common case, without taking the write lock: the schema is already there.
-    if check_existing(conn)? == Existing::Current {
+    if check_existing(conn)? == Existing::Version(SCHEMA_VERSION) {
         return Ok(());
     }
     conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(|e| sql_error("locking the new file to create its schema", e))?;
-    let created = (|| {
-        if check_existing(conn)? == Existing::Current {
-            return Ok(());
+        .map_err(|e| sql_error("locking the file to create or upgrade its schema", e))?;
+    let done = (|| {
+        let from = match check_existing(conn)? {
+            Existing::Empty => 0,
+            Existing::Version(v) => v,
+        };
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > from) {
+            conn.execute_batch(sql)
+                .map_err(|e| sql_error(&format!("migrating the schema to version {version}"), e))?;
         }
-        conn.execute_batch(SCHEMA_V1)
-            .map_err(|e| sql_error("creating the schema", e))?;
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-            [SCHEMA_VERSION],
-        )
-        .map_err(|e| sql_error("recording the schema version", e))?;
-        conn.pragma_update(None, "application_id", APPLICATION_ID)
-            .map_err(|e| sql_error("setting application_id", e))?;
-        Ok(())
+        if from == 0 {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                [SCHEMA_VERSION],
+            )
+            .map(|_| ())
+            .and_then(|()| conn.pragma_update(None, "application_id", APPLICATION_ID))
+        } else {
+            conn.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                [SCHEMA_VERSION],
+            )
+            .map(|_| ())
+        }
+        .map_err(|e| sql_error("recording the schema version", e))
     })();
-    match created {
+    match done {
         Ok(()) => conn
             .execute_batch("COMMIT")
-            .map_err(|e| sql_error("committing the new schema", e)),
+            .map_err(|e| sql_error("committing the schema", e)),
         Err(e) => {
             // The original error is the one worth reporting; a failed rollback changes nothing
             // on disk (SQLite rolls back when the connection closes).
@@ -207,15 +341,17 @@ pub fn ensure_schema(conn: &mut Connection) -> Result<()> {
 }
 
 /// What [`check_existing`] found in the file.
-#[derive(Debug, PartialEq, Eq)]
-enum Existing {
-    /// No tables yet: the schema must be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// No tables yet (a new or empty file): there is no ledger.
     Empty,
-    /// This code's schema version.
-    Current,
+    /// A Quartermaster schema of this version, from 1 to [`SCHEMA_VERSION`].
+    Version(i64),
 }
 
-fn check_existing(conn: &Connection) -> Result<Existing> {
+/// Looks at the file without writing anything: a ledger of a version this code knows, or an
+/// empty file; anything else is refused with [`StoreError::Format`].
+pub fn check_existing(conn: &Connection) -> Result<Existing> {
     let application_id: i32 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .map_err(|e| sql_error("reading application_id", e))?;
@@ -251,7 +387,7 @@ fn check_existing(conn: &Connection) -> Result<Existing> {
         .optional()
         .map_err(|e| sql_error("reading the schema version", e))?;
     match version {
-        Some(rusqlite::types::Value::Integer(SCHEMA_VERSION)) => Ok(Existing::Current),
+        Some(rusqlite::types::Value::Integer(v)) if (1..=SCHEMA_VERSION).contains(&v) => Ok(Existing::Version(v)),
         Some(rusqlite::types::Value::Integer(v)) if v > SCHEMA_VERSION => Err(StoreError::Format(format!(
             "the database has schema version {v}, newer than this program knows ({SCHEMA_VERSION}): \
              open it with a newer Quartermaster"

@@ -1,22 +1,39 @@
-//! The conformance suite every storage backend must pass.
+//! The conformance suite every storage backend must pass, and the helpers the backends' own
+//! tests share (sealing and appending batches, reading them back, interchange lines).
 //!
-//! A backend's tests call [`run_all`] with a function that opens (or re-opens) one database:
-//! calling it twice must give two handles on the same data, as two processes would have.
-//! The end-to-end ledger behaviour (rules, balances, export) is checked on every backend by
-//! `qm-app`'s conformance tests, which drive the whole facade over each backend.
+//! A backend's tests call [`run_all`] with a function that makes a new, empty database and
+//! returns a [`Fresh`]: an opener (calling it twice must give two handles on the same data,
+//! as two processes would have) and a way to run SQL over the analysts' views, as an
+//! analyst's tool would. [`views`] checks every view value by value, so both backends give
+//! the same columns, types and values. The end-to-end ledger behaviour (rules, balances,
+//! export) is checked on every backend by `qm-app`'s conformance tests, which drive the
+//! whole facade over each backend.
 
-use crate::{BalanceRow, Head, Snapshot, Store, StoreError, StoredBatch};
+pub mod views;
+
+use crate::{BalanceRow, Hash, Head, Snapshot, Store, StoreError, StoredBatch, ViewRows};
 
 /// Opens (or re-opens) one database.
 pub type Opener = dyn FnMut() -> Box<dyn Store>;
 
-/// One check of the suite.
-type Check = fn(&mut Opener);
+/// Runs one SQL query over the analysts' views of the same database, on a session of its own.
+/// It panics on failure: it is test support.
+pub type ViewQuery = dyn FnMut(&str) -> ViewRows;
 
-/// Runs every check against fresh databases made by `fresh`, which returns an opener for a
-/// new, empty database.
-pub fn run_all(fresh: &mut dyn FnMut() -> Box<Opener>) {
-    let checks: [(&str, Check); 8] = [
+/// One new, empty database of the backend under test.
+pub struct Fresh {
+    /// Opens it as a store; every call is a new handle (a new connection).
+    pub open: Box<Opener>,
+    /// Queries its views.
+    pub query: Box<ViewQuery>,
+}
+
+/// One check of the suite.
+type Check = fn(&mut Fresh);
+
+/// Runs every check, each against a new database made by `fresh`.
+pub fn run_all(fresh: &mut dyn FnMut() -> Fresh) {
+    let checks: [(&str, Check); 13] = [
         ("empty_journal", empty_journal),
         ("append_then_read", append_then_read),
         ("append_must_follow_head", append_must_follow_head),
@@ -28,42 +45,65 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<Opener>) {
             balances_base_plus_journal_tail,
         ),
         ("anchor_follows_commits", anchor_follows_commits),
+        (
+            "a_store_moves_between_threads",
+            a_store_moves_between_threads,
+        ),
+        ("views_of_an_empty_journal", views::empty),
+        ("views_expand_the_journal", views::expand_the_journal),
+        ("views_answer_analysts_queries", views::analysts_queries),
+        (
+            "views_convert_other_spellings_of_time",
+            views::other_spellings_of_time,
+        ),
     ];
     for (name, check) in checks {
         eprintln!("conformance: {name}");
-        let mut open = fresh();
-        check(&mut *open);
+        let mut db = fresh();
+        check(&mut db);
     }
 }
 
-fn batch(prev: Head, body: &str) -> StoredBatch {
-    let records = body.lines().count() as u64;
-    StoredBatch::seal(
-        prev,
-        1_700_000_000_000_000_000 + prev.seq as i64,
-        "tester".into(),
-        body.into(),
-        records,
-    )
+/// The recorded time [`sealed`] gives the batch after `head`: a fixed base plus its seq, so
+/// tests can state it.
+pub const RECORDED_AT_BASE: i64 = 1_700_000_000_000_000_000;
+
+/// `body` sealed as the batch after `head`, recorded by `recorded_by` at
+/// [`RECORDED_AT_BASE`] + `head.seq`.
+pub fn sealed(head: Head, recorded_by: &str, body: &str) -> StoredBatch {
+    sealed_at(head, RECORDED_AT_BASE + head.seq as i64, recorded_by, body)
 }
 
-fn append(store: &mut dyn Store, body: &str) -> StoredBatch {
+/// `body` sealed as the batch after `head`, recorded at `recorded_at` (nanoseconds since
+/// the Unix epoch).
+pub fn sealed_at(head: Head, recorded_at: i64, recorded_by: &str, body: &str) -> StoredBatch {
+    let records = body.lines().count() as u64;
+    StoredBatch::seal(head, recorded_at, recorded_by.into(), body.into(), records)
+}
+
+/// Appends `body` at the head, whatever it is now (see [`sealed`]).
+pub fn append(store: &mut dyn Store, recorded_by: &str, body: &str) -> StoredBatch {
     let head = store.begin_append().expect("begin_append");
-    let b = batch(head, body);
+    let b = sealed(head, recorded_by, body);
     store.commit_append(&b).expect("commit_append");
     b
 }
 
-fn snapshot_at(b: &StoredBatch, bytes: &[u8]) -> Snapshot {
-    Snapshot {
-        seq: b.seq,
-        head_hash: b.hash,
-        checksum: crate::snapshot_checksum(b.seq, b.hash, bytes),
-        bytes: bytes.to_vec(),
-    }
+/// Appends `body` at the head, recorded at `recorded_at`.
+pub fn append_at(
+    store: &mut dyn Store,
+    recorded_at: i64,
+    recorded_by: &str,
+    body: &str,
+) -> StoredBatch {
+    let head = store.begin_append().expect("begin_append");
+    let b = sealed_at(head, recorded_at, recorded_by, body);
+    store.commit_append(&b).expect("commit_append");
+    b
 }
 
-fn all_batches(store: &mut dyn Store, after: u64) -> Vec<StoredBatch> {
+/// Every batch after `after`, in order.
+pub fn batches_after(store: &mut dyn Store, after: u64) -> Vec<StoredBatch> {
     let mut out = Vec::new();
     store
         .read_batches(after, &mut |b| {
@@ -74,25 +114,87 @@ fn all_batches(store: &mut dyn Store, after: u64) -> Vec<StoredBatch> {
     out
 }
 
-fn empty_journal(open: &mut Opener) {
-    let mut s = open();
+/// Every batch of the journal, in order.
+pub fn all_batches(store: &mut dyn Store) -> Vec<StoredBatch> {
+    batches_after(store, 0)
+}
+
+/// Asserts that `batches` is a whole, intact chain: numbered 1.. without gaps, each sealed
+/// with the hash of its content and linked to the one before.
+pub fn assert_chain(batches: &[StoredBatch]) {
+    let mut prev = Head::default();
+    for b in batches {
+        assert_eq!(b.seq, prev.seq + 1, "batches are numbered without gaps");
+        assert_eq!(
+            b.prev_hash, prev.hash,
+            "batch {} links to the one before",
+            b.seq
+        );
+        assert_eq!(
+            b.expected_hash(),
+            b.hash,
+            "batch {} reads back with its hash",
+            b.seq
+        );
+        prev = Head {
+            seq: b.seq,
+            hash: b.hash,
+        };
+    }
+}
+
+/// A snapshot of `bytes` taken at batch `b`.
+pub fn snapshot_at(b: &StoredBatch, bytes: &[u8]) -> Snapshot {
+    Snapshot {
+        seq: b.seq,
+        head_hash: b.hash,
+        checksum: crate::snapshot_checksum(b.seq, b.hash, bytes),
+        bytes: bytes.to_vec(),
+    }
+}
+
+/// The canonical interchange line (with its newline) of an org whose name is its id.
+pub fn org(id: &str) -> String {
+    format!("{{\"type\":\"org\",\"id\":\"{id}\",\"name\":\"{id}\"}}\n")
+}
+
+/// The canonical interchange line (with its newline) of a movement at 2025-01-01T00:00:00Z.
+pub fn movement(id: &str, item: &str, qty: u64, from: &str, to: &str, lot: Option<&str>) -> String {
+    let lot = lot.map(|l| format!(",\"lot\":\"{l}\"")).unwrap_or_default();
+    format!(
+        "{{\"type\":\"movement\",\"id\":\"{id}\",\"time\":\"2025-01-01T00:00:00Z\",\"item\":\"{item}\",\"qty\":{qty},\"from\":\"{from}\",\"to\":\"{to}\"{lot}}}\n"
+    )
+}
+
+/// A row of the analysts' balances (`lot` empty: not lot-tracked).
+pub fn balance(holder: &str, item: &str, lot: &str, qty: i64) -> BalanceRow {
+    BalanceRow {
+        holder: holder.into(),
+        item: item.into(),
+        lot: lot.into(),
+        qty,
+    }
+}
+
+fn empty_journal(db: &mut Fresh) {
+    let mut s = (db.open)();
     assert_eq!(
         s.head().unwrap(),
         Head {
             seq: 0,
-            hash: crate::Hash::ZERO
+            hash: Hash::ZERO
         }
     );
-    assert!(all_batches(&mut *s, 0).is_empty());
+    assert!(all_batches(&mut *s).is_empty());
     assert!(s.read_batch(1).unwrap().is_none());
     assert!(s.load_snapshot().unwrap().is_none());
     assert!(s.read_balances().unwrap().is_empty());
 }
 
-fn append_then_read(open: &mut Opener) {
-    let mut s = open();
-    let b1 = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
-    let b2 = append(&mut *s, "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B \\u00e9\"}\n{\"type\":\"org\",\"id\":\"c\",\"name\":\"C\"}\n");
+fn append_then_read(db: &mut Fresh) {
+    let mut s = (db.open)();
+    let b1 = append(&mut *s, "tester", &org("a"));
+    let b2 = append(&mut *s, "tester", "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B \\u00e9\"}\n{\"type\":\"org\",\"id\":\"c\",\"name\":\"C \u{e9}\"}\n");
     assert_eq!(b2.prev_hash, b1.hash);
     assert_eq!(
         s.head().unwrap(),
@@ -101,28 +203,18 @@ fn append_then_read(open: &mut Opener) {
             hash: b2.hash
         }
     );
-    assert_eq!(all_batches(&mut *s, 0), vec![b1.clone(), b2.clone()]);
-    assert_eq!(all_batches(&mut *s, 1), vec![b2.clone()]);
+    assert_eq!(all_batches(&mut *s), vec![b1.clone(), b2.clone()]);
+    assert_eq!(batches_after(&mut *s, 1), vec![b2.clone()]);
     assert_eq!(s.read_batch(1).unwrap(), Some(b1.clone()));
-    for b in all_batches(&mut *s, 0) {
-        assert_eq!(
-            b.expected_hash(),
-            b.hash,
-            "stored batch {} reads back with its hash",
-            b.seq
-        );
-    }
+    assert_chain(&all_batches(&mut *s));
 }
 
-fn append_must_follow_head(open: &mut Opener) {
-    let mut s = open();
-    append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+fn append_must_follow_head(db: &mut Fresh) {
+    let mut s = (db.open)();
+    append(&mut *s, "tester", &org("a"));
     let head = s.begin_append().unwrap();
     assert_eq!(head.seq, 1);
-    let stale = batch(
-        Head::default(),
-        "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B\"}\n",
-    );
+    let stale = sealed(Head::default(), "tester", &org("b"));
     match s.commit_append(&stale) {
         Err(StoreError::Conflict {
             expected: 0,
@@ -132,19 +224,19 @@ fn append_must_follow_head(open: &mut Opener) {
     }
     // The failed commit released the lock and wrote nothing.
     assert_eq!(s.head().unwrap().seq, 1);
-    append(&mut *s, "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B\"}\n");
+    append(&mut *s, "tester", &org("b"));
     assert_eq!(s.head().unwrap().seq, 2);
 }
 
-fn abort_writes_nothing(open: &mut Opener) {
-    let mut s = open();
+fn abort_writes_nothing(db: &mut Fresh) {
+    let mut s = (db.open)();
     let head = s.begin_append().unwrap();
     assert_eq!(head.seq, 0);
     s.abort_append().unwrap();
     assert_eq!(s.head().unwrap().seq, 0);
     // A second handle can take the lock after the abort.
-    let mut t = open();
-    append(&mut *t, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+    let mut t = (db.open)();
+    append(&mut *t, "tester", &org("a"));
     assert_eq!(
         s.head().unwrap().seq,
         1,
@@ -152,21 +244,16 @@ fn abort_writes_nothing(open: &mut Opener) {
     );
 }
 
-fn reopen_keeps_everything(open: &mut Opener) {
-    let rows = vec![BalanceRow {
-        holder: "h".into(),
-        item: "i".into(),
-        lot: "".into(),
-        qty: 5,
-    }];
+fn reopen_keeps_everything(db: &mut Fresh) {
+    let rows = vec![balance("h", "i", "", 5)];
     let written = {
-        let mut s = open();
-        let b = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+        let mut s = (db.open)();
+        let b = append(&mut *s, "tester", &org("a"));
         s.save_snapshot(&snapshot_at(&b, b"state"), &rows).unwrap();
         b
     };
-    let mut s = open();
-    assert_eq!(all_batches(&mut *s, 0), vec![written.clone()]);
+    let mut s = (db.open)();
+    assert_eq!(all_batches(&mut *s), vec![written.clone()]);
     let snap = s
         .load_snapshot()
         .unwrap()
@@ -177,11 +264,11 @@ fn reopen_keeps_everything(open: &mut Opener) {
     assert_eq!(s.read_balances().unwrap(), rows);
 }
 
-fn snapshots_replace(open: &mut Opener) {
-    let mut s = open();
-    let b1 = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+fn snapshots_replace(db: &mut Fresh) {
+    let mut s = (db.open)();
+    let b1 = append(&mut *s, "tester", &org("a"));
     s.save_snapshot(&snapshot_at(&b1, b"one"), &[]).unwrap();
-    let b2 = append(&mut *s, "{\"type\":\"org\",\"id\":\"b\",\"name\":\"B\"}\n");
+    let b2 = append(&mut *s, "tester", &org("b"));
     s.save_snapshot(&snapshot_at(&b2, b"two, longer"), &[])
         .unwrap();
     let snap = s.load_snapshot().unwrap().unwrap();
@@ -192,19 +279,10 @@ fn snapshots_replace(open: &mut Opener) {
     );
 }
 
-fn mv(id: &str, qty: u64, from: &str, to: &str, lot: Option<&str>) -> String {
-    let lot = lot.map(|l| format!(",\"lot\":\"{l}\"")).unwrap_or_default();
-    format!("{{\"type\":\"movement\",\"id\":\"{id}\",\"time\":\"2025-01-01T00:00:00Z\",\"item\":\"i\",\"qty\":{qty},\"from\":\"{from}\",\"to\":\"{to}\"{lot}}}\n")
-}
-
-fn balances_base_plus_journal_tail(open: &mut Opener) {
-    let mut s = open();
-    let row = |holder: &str, lot: &str, qty| BalanceRow {
-        holder: holder.into(),
-        item: "i".into(),
-        lot: lot.into(),
-        qty,
-    };
+fn balances_base_plus_journal_tail(db: &mut Fresh) {
+    let mut s = (db.open)();
+    let row = |holder: &str, lot: &str, qty| balance(holder, "i", lot, qty);
+    let mv = |id: &str, qty, from: &str, to: &str, lot| movement(id, "i", qty, from, to, lot);
     let sorted = |mut v: Vec<BalanceRow>| {
         v.sort_by(|a, b| (&a.holder, &a.lot).cmp(&(&b.holder, &b.lot)));
         v
@@ -212,6 +290,7 @@ fn balances_base_plus_journal_tail(open: &mut Opener) {
     // Before any snapshot, the balances come from the whole journal.
     let b1 = append(
         &mut *s,
+        "tester",
         &(mv("m1", 5, "src", "h1", None) + &mv("m2", 7, "src", "h2", Some("L1"))),
     );
     assert_eq!(
@@ -236,6 +315,7 @@ fn balances_base_plus_journal_tail(open: &mut Opener) {
     .unwrap();
     append(
         &mut *s,
+        "tester",
         &(mv("m3", 5, "h1", "h3", None) + &mv("m4", 2, "src", "h2", Some("L1"))),
     );
     assert_eq!(
@@ -250,10 +330,10 @@ fn balances_base_plus_journal_tail(open: &mut Opener) {
     );
 }
 
-fn anchor_follows_commits(open: &mut Opener) {
-    let mut s = open();
+fn anchor_follows_commits(db: &mut Fresh) {
+    let mut s = (db.open)();
     assert_eq!(s.anchor().unwrap(), Head::default());
-    let b1 = append(&mut *s, "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n");
+    let b1 = append(&mut *s, "tester", &org("a"));
     assert_eq!(
         s.anchor().unwrap(),
         Head {
@@ -261,9 +341,14 @@ fn anchor_follows_commits(open: &mut Opener) {
             hash: b1.hash
         }
     );
+    // Neither an abort nor a failed commit moves it.
     s.begin_append().unwrap();
     s.abort_append().unwrap();
-    let mut t = open();
+    s.begin_append().unwrap();
+    assert!(s
+        .commit_append(&sealed(Head::default(), "tester", &org("x")))
+        .is_err());
+    let mut t = (db.open)();
     assert_eq!(
         t.anchor().unwrap(),
         Head {
@@ -272,4 +357,19 @@ fn anchor_follows_commits(open: &mut Opener) {
         },
         "the anchor survives reopening"
     );
+}
+
+/// `Store: Send`: a store opened on one thread appends on another (a server hands stores to
+/// worker threads), and comes back.
+fn a_store_moves_between_threads(db: &mut Fresh) {
+    let mut s = (db.open)();
+    let b1 = append(&mut *s, "tester", &org("a"));
+    let (mut s, b2) = std::thread::spawn(move || {
+        assert_eq!(s.head().unwrap().seq, 1);
+        let b2 = append(&mut *s, "worker", &org("b"));
+        (s, b2)
+    })
+    .join()
+    .expect("the worker thread");
+    assert_eq!(all_batches(&mut *s), vec![b1, b2]);
 }

@@ -6,7 +6,8 @@
 //! analysts) is derived from it and can be checked against it.
 //!
 //! Architecture invariant: this crate knows nothing of SQL, JSON parsing or the ledger rules.
-//! Backends implement [`Store`]; [`conformance`] is the suite each of them must pass.
+//! Backends implement [`Store`]; [`conformance`] is the suite each of them must pass, the
+//! analysts' views included (through [`ViewRows`], which a backend's tests fill from SQL).
 
 pub mod conformance;
 
@@ -145,13 +146,64 @@ pub struct Snapshot {
 pub struct BalanceRow {
     pub holder: String,
     pub item: String,
-    /// Empty when the item is not lot-tracked.
+    /// Empty when the item is not lot-tracked (the `balances` view shows NULL there; a lot is
+    /// never the empty string).
     pub lot: String,
     pub qty: i64,
 }
 
+/// How a store is opened. Only [`OpenMode::Create`] may bring a ledger into being: a command
+/// that only reads must fail on a mistyped path rather than answer for an empty ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OpenMode {
+    /// For commands that write: opens the ledger, creating it (the file, or the schema in an
+    /// empty PostgreSQL database) when there is none, and upgrades an older schema.
+    Create,
+    /// An existing ledger, to read and write; upgrades an older schema. Fails with
+    /// [`StoreError::NoLedger`] when there is none.
+    ReadWrite,
+    /// An existing ledger, only to read: writes nothing at all (no schema upgrade, no
+    /// persistent setting) and works without write access to the ledger, so an archive on
+    /// read-only media can be read. Appends and snapshots fail. Fails with
+    /// [`StoreError::NoLedger`] when there is none.
+    ReadOnly,
+}
+
+impl OpenMode {
+    /// Whether the store may write (append, snapshot, upgrade its schema).
+    pub fn writes(self) -> bool {
+        !matches!(self, OpenMode::ReadOnly)
+    }
+}
+
+/// One value of an analysts' view, as the views' conformance check compares them across
+/// backends. The views use no other types: times are RFC 3339 text, serials JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ViewValue {
+    Null,
+    Integer(i64),
+    Text(String),
+}
+
+/// The result of one query over the analysts' views.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ViewRows {
+    /// The result's column names, in order.
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<ViewValue>>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// There is no ledger where one was to be opened and the [`OpenMode`] does not create
+    /// one, or the place cannot hold one (a directory, a device).
+    #[error("no ledger at {place}{}", .reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+    NoLedger {
+        /// The file, or the database's URL without its password.
+        place: String,
+        /// Why, when the place is there but cannot hold a ledger (`None`: nothing is there).
+        reason: Option<String>,
+    },
     /// The head moved since `begin_append` (another writer won), or an append does not follow the head.
     #[error("append conflict: expected to follow batch {expected}, but the journal is at batch {actual}")]
     Conflict { expected: u64, actual: u64 },
@@ -172,7 +224,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// (other processes may have appended since this one last read); the caller catches up with
 /// [`Store::read_batches`], checks its batch against the new state, and either
 /// [`Store::commit_append`]s it (durable when it returns) or [`Store::abort_append`]s.
-pub trait Store {
+///
+/// A store is `Send`: a server moves it between threads (one thread at a time uses it).
+pub trait Store: Send {
     /// Which backend this is, for messages (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

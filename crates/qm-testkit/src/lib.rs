@@ -1,5 +1,5 @@
-//! Test support shared by the crates' integration tests: a real PostgreSQL server, and a
-//! fresh database per test.
+//! Test support shared by the crates' integration tests: a real PostgreSQL server, a fresh
+//! database per test, and a look at what a command left in a directory.
 //!
 //! The server is `QM_TEST_PG_URL` when set (a `postgres://` URL whose user may create
 //! databases). Otherwise the first test to need one starts a throwaway cluster with
@@ -12,7 +12,7 @@
 //! Each test makes its own database `qm_test_<random>`, so tests run in parallel, and drops
 //! it (`WITH (FORCE)`) when done, even after a failed assertion.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
@@ -168,4 +168,20 @@ pub fn why(e: &postgres::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The names of the entries of `dir`, sorted: what a command left there (a database file,
+/// its `-wal` and `-shm`, or nothing).
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
 }

@@ -277,7 +277,7 @@ fn a_run_of_files_goes_on_past_a_rejected_file_and_stops_at_a_storage_error() {
     ];
     let commits = Arc::new(AtomicUsize::new(0));
     let store = FailingCommit {
-        inner: qm_app::open_store(db.url()).unwrap(),
+        inner: qm_app::open_store(db.url(), qm_app::OpenMode::Create).unwrap(),
         commits: commits.clone(),
         fail_at: 3,
     };

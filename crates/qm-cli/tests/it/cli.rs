@@ -986,8 +986,10 @@ fn verify_passes_and_reports_json() {
     r.ok();
     let v = r.json();
     assert_eq!(v["ok"], true, "{v}");
-    // An empty (new) database verifies too.
+    // An empty (new) database verifies too. Only a command that writes makes one (see
+    // `open_modes`): `qm snapshot` makes an empty ledger.
     let empty = Db::new();
+    empty.qm(&["snapshot"]).ok();
     empty.qm(&["verify"]).ok();
     assert_eq!(empty.qm(&["export"]).ok().stdout, "");
     assert_eq!(empty.balances(None), vec![]);
@@ -1054,24 +1056,37 @@ fn a_storage_error_prints_each_cause_once() {
     let missing = missing.to_str().unwrap();
     let w = dir.path().join("world.jsonl");
     std::fs::write(&w, world().text()).unwrap();
+    // A command that writes tries to create the file, and the storage error says why not.
+    let r = run_in(
+        dir.path(),
+        &["--db", missing, "apply", w.to_str().unwrap()],
+        None,
+        &[],
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr.starts_with("qm: storage (sqlite): "),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert_eq!(
+        occurrences(&r.stderr, "unable to open database file"),
+        1,
+        "each cause once: {}",
+        r.stderr
+    );
+    // Commands that only read never create one: they say there is none, once.
     for args in [
         vec!["--db", missing, "balance", "--json"],
-        vec!["--db", missing, "apply", w.to_str().unwrap()],
         vec!["--db", missing, "verify"],
     ] {
         let r = run_in(dir.path(), &args, None, &[]);
         r.expect_code(1);
-        assert!(
-            r.stderr.starts_with("qm: storage (sqlite): "),
-            "{args:?}: {}",
-            r.stderr
-        );
-        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
         assert_eq!(
-            occurrences(&r.stderr, "unable to open database file"),
-            1,
-            "{args:?}: each cause once: {}",
-            r.stderr
+            r.stderr.trim_end(),
+            format!("qm: no ledger at {missing} (qm apply creates one)"),
+            "{args:?}"
         );
     }
     // A PostgreSQL server that is not there (nothing listens on port 1 of this machine).

@@ -8,6 +8,8 @@
 //! - `crash`: `qm apply` killed with SIGKILL at random moments never loses an acknowledged
 //!   batch, never leaves half a batch, and the database still verifies and accepts the rest.
 //! - `follow`: `qm export --follow` sees batches other processes commit, promptly.
+//! - `open_modes`: commands that only read never create a database, and refuse a path that
+//!   holds none (or cannot hold one) with exit status 1, naming it.
 //! - `race`: eight `qm apply` processes racing for the same stock, on the embedded file and
 //!   on PostgreSQL: no oversell, nothing acknowledged lost, nothing recorded twice.
 //! - `tamper`: edits made behind `qm`'s back (rows changed, removed, bytes flipped) are caught
@@ -16,6 +18,7 @@
 mod cli;
 mod crash;
 mod follow;
+mod open_modes;
 mod race;
 mod support;
 mod tamper;

@@ -6,4 +6,3 @@ mod notify;
 mod schema;
 mod snapshot;
 mod support;
-mod views;

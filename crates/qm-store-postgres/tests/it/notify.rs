@@ -3,17 +3,14 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use qm_store::{Head, Store, StoredBatch};
+use qm_store::conformance::org;
+use qm_store::{Head, OpenMode, Store, StoredBatch};
 use qm_store_postgres::PgStore;
 
 use crate::support::{OpenPg, TestDb};
 
 fn append(store: &mut PgStore, id: &str) -> StoredBatch {
-    let head = store.begin_append().unwrap();
-    let body = format!("{{\"type\":\"org\",\"id\":\"{id}\",\"name\":\"{id}\"}}\n");
-    let batch = StoredBatch::seal(head, 1_700_000_000_000_000_000, "tester".into(), body, 1);
-    store.commit_append(&batch).unwrap();
-    batch
+    qm_store::conformance::append(store, "tester", &org(id))
 }
 
 #[test]
@@ -70,7 +67,7 @@ fn a_waiting_listener_wakes_promptly() {
     let url = db.url.clone();
     let writer = thread::spawn(move || {
         thread::sleep(Duration::from_millis(300));
-        let mut writer = PgStore::connect(&url).unwrap();
+        let mut writer = PgStore::connect(&url, OpenMode::Create).unwrap();
         let written = Instant::now();
         append(&mut writer, "a");
         written

@@ -1,25 +1,20 @@
-//! Migrations and the journal's guards, seen from SQL.
+//! Migrations (the upgrade from an older schema included), open modes, and the journal's
+//! guards, seen from SQL.
 
 use std::thread;
 
-use qm_store::{Head, Store, StoreError, StoredBatch};
+use qm_store::conformance::{all_batches, append, balance, movement, org, sealed_at};
+use qm_store::{Head, OpenMode, Store, StoreError, StoredBatch, ViewValue};
 use qm_store_postgres::{PgStore, SCHEMA_VERSION};
 
-use crate::support::{OpenPg, TestDb};
+use crate::support::{sql_value, OpenPg, TestDb};
 
 fn append_one(store: &mut PgStore) -> StoredBatch {
-    let head = store.begin_append().unwrap();
-    let body = "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n".to_string();
-    let batch = StoredBatch::seal(head, 1_700_000_000_000_000_000, "tester".into(), body, 1);
-    store.commit_append(&batch).unwrap();
-    batch
+    append(store, "tester", &org("a"))
 }
 
 fn schema_version(db: &TestDb) -> i32 {
-    db.sql()
-        .query_one("SELECT schema_version FROM qm_meta", &[])
-        .unwrap()
-        .get(0)
+    sql_value(db, "SELECT schema_version FROM qm_meta")
 }
 
 #[test]
@@ -36,12 +31,7 @@ fn migrating_twice_is_a_no_op() {
             hash: batch.hash
         }
     );
-    let meta_rows: i64 = db
-        .sql()
-        .query_one("SELECT count(*) FROM qm_meta", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(meta_rows, 1);
+    assert_eq!(sql_value::<i64>(&db, "SELECT count(*) FROM qm_meta"), 1);
 }
 
 #[test]
@@ -49,7 +39,7 @@ fn concurrent_first_connections_migrate_once() {
     let db = TestDb::new();
     thread::scope(|scope| {
         let handles: Vec<_> = (0..6)
-            .map(|_| scope.spawn(|| PgStore::connect(&db.url).map(|_| ())))
+            .map(|_| scope.spawn(|| PgStore::connect(&db.url, OpenMode::Create).map(|_| ())))
             .collect();
         for h in handles {
             h.join()
@@ -70,10 +60,14 @@ fn a_newer_schema_is_refused() {
             &[&(SCHEMA_VERSION + 1)],
         )
         .unwrap();
-    match PgStore::connect(&db.url) {
-        Err(StoreError::Format(msg)) => assert!(msg.contains("newer"), "{msg}"),
-        Err(other) => panic!("a newer schema must be refused as Format, got {other:?}"),
-        Ok(_) => panic!("a newer schema must be refused"),
+    for mode in [OpenMode::Create, OpenMode::ReadWrite, OpenMode::ReadOnly] {
+        match PgStore::connect(&db.url, mode) {
+            Err(StoreError::Format(msg)) => assert!(msg.contains("newer"), "{msg}"),
+            Err(other) => {
+                panic!("{mode:?}: a newer schema must be refused as Format, got {other:?}")
+            }
+            Ok(_) => panic!("{mode:?}: a newer schema must be refused"),
+        }
     }
     assert_eq!(
         schema_version(&db),
@@ -135,4 +129,197 @@ fn the_journal_refuses_rows_that_do_not_extend_the_chain() {
             hash: batch.hash
         }
     );
+}
+
+#[test]
+fn read_modes_refuse_a_database_without_a_ledger_and_create_nothing() {
+    let db = TestDb::new();
+    // Trust authentication ignores the password; messages must not show it.
+    let url = db.url.replacen("://postgres@", "://postgres:hunter2@", 1);
+    assert_ne!(url, db.url, "the test cluster's user is postgres");
+    for mode in [OpenMode::ReadOnly, OpenMode::ReadWrite] {
+        match PgStore::connect(&url, mode) {
+            Err(StoreError::NoLedger {
+                place,
+                reason: None,
+            }) => {
+                assert_eq!(
+                    place,
+                    db.url.replacen("://postgres@", "://postgres:***@", 1)
+                )
+            }
+            Err(e) => panic!("{mode:?}: expected NoLedger, got {e:?}"),
+            Ok(_) => panic!("{mode:?}: expected NoLedger, it connected"),
+        }
+    }
+    assert!(
+        !sql_value::<bool>(&db, "SELECT to_regclass('qm_meta') IS NOT NULL"),
+        "no schema was created"
+    );
+    // A writer creates it; then every mode connects.
+    let written = append_one(&mut db.open());
+    for mode in [OpenMode::ReadOnly, OpenMode::ReadWrite] {
+        let mut s = PgStore::connect(&url, mode).unwrap();
+        assert_eq!(s.mode(), mode);
+        assert_eq!(all_batches(&mut s), vec![written.clone()]);
+    }
+}
+
+#[test]
+fn a_read_only_session_writes_nothing() {
+    let db = TestDb::new();
+    let written = append_one(&mut db.open());
+    let mut s = db.open_read_only();
+    for refused in [
+        s.begin_append().map(|_| ()),
+        s.save_snapshot(&qm_store::conformance::snapshot_at(&written, b"x"), &[]),
+    ] {
+        match refused {
+            Err(StoreError::Backend(m)) => assert!(m.contains("open read-only"), "{m}"),
+            other => panic!("a read-only store must refuse to write, got {other:?}"),
+        }
+    }
+    // The server refuses whatever the session tries.
+    assert_eq!(
+        s.query_view("SELECT current_setting('transaction_read_only')")
+            .unwrap()
+            .rows,
+        vec![vec![ViewValue::Text("on".into())]]
+    );
+    assert!(s.query_view("CREATE TABLE intruder (x int)").is_err());
+    // It still reads, and learns of what writers commit.
+    s.listen().unwrap();
+    let second = append(&mut db.open(), "tester", &org("b"));
+    assert_eq!(
+        s.wait_for_batches(1, std::time::Duration::from_secs(10))
+            .unwrap()
+            .seq,
+        2
+    );
+    assert_eq!(s.read_batch(2).unwrap(), Some(second));
+}
+
+/// Writes `body` into the journal with plain SQL, as a Quartermaster of an older schema would
+/// have (the journal table has not changed).
+fn insert_batch(db: &TestDb, head: Head, recorded_at: i64, body: &str) -> StoredBatch {
+    let b = sealed_at(head, recorded_at, "old", body);
+    db.sql()
+        .execute(
+            "INSERT INTO qm_journal (seq, recorded_at, recorded_by, records, body, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &(b.seq as i64),
+                &b.recorded_at,
+                &b.recorded_by,
+                &(b.records as i64),
+                &b.body,
+                &&b.prev_hash.0[..],
+                &&b.hash.0[..],
+            ],
+        )
+        .unwrap();
+    db.sql()
+        .execute(
+            "UPDATE qm_anchor SET seq = $1, hash = $2",
+            &[&(b.seq as i64), &&b.hash.0[..]],
+        )
+        .unwrap();
+    b
+}
+
+#[test]
+fn a_version_2_database_is_read_as_it_is_read_only_and_upgraded_by_a_writer() {
+    use ViewValue::{Integer, Null, Text};
+    let db = TestDb::new();
+    qm_store_postgres::migrate_to_older_version(&db.url, 2).unwrap();
+    assert_eq!(schema_version(&db), 2);
+    let mut body = movement("m1", "SHELL", 30, "PROD", "DEPOT", Some("L1"));
+    body += r#"{"type":"movement","id":"m2","time":"2024-03-02T00:00:00.5Z","item":"FUZE","qty":2,"from":"DEPOT","to":"HUB","transfer":"PDA-7"}"#;
+    body += "\n";
+    body += r#"{"type":"movement","id":"m3","time":"2024-03-02T00:00:00Z","item":"FUZE","qty":1,"from":"DEPOT","to":"HUB","transfer":"PDA-7"}"#;
+    body += "\n";
+    let b1 = insert_batch(&db, Head::default(), 1_709_287_200_123_456_789, &body);
+    // Version 2 kept the recorded time to the microsecond and ordered the times as instants.
+    let old_recorded_at: String = sql_value(
+        &db,
+        "SELECT to_char(recorded_at AT TIME ZONE 'UTC', 'HH24:MI:SS.US') FROM movements WHERE id = 'm1'",
+    );
+    assert_eq!(old_recorded_at, "10:00:00.123456");
+
+    let want_balances = vec![
+        balance("DEPOT", "FUZE", "", -3),
+        balance("DEPOT", "SHELL", "L1", 30),
+        balance("HUB", "FUZE", "", 3),
+        balance("PROD", "SHELL", "L1", -30),
+    ];
+    {
+        let mut s = db.open_read_only();
+        assert_eq!(all_batches(&mut s), vec![b1.clone()]);
+        assert_eq!(s.read_balances().unwrap(), want_balances);
+    }
+    assert_eq!(schema_version(&db), 2, "a reader upgrades nothing");
+
+    let mut s = PgStore::connect(&db.url, OpenMode::ReadWrite).unwrap();
+    assert_eq!(schema_version(&db), SCHEMA_VERSION);
+    assert_eq!(all_batches(&mut s), vec![b1]);
+    assert_eq!(s.read_balances().unwrap(), want_balances);
+    let t = |s: &str| Text(s.into());
+    assert_eq!(
+        s.query_view("SELECT * FROM transfers").unwrap().rows,
+        vec![vec![
+            t("PDA-7"),
+            t("FUZE"),
+            Integer(2),
+            Integer(3),
+            t("2024-03-02T00:00:00.000000000Z"),
+            t("2024-03-02T00:00:00.500000000Z"),
+        ]]
+    );
+    assert_eq!(
+        s.query_view("SELECT recorded_at, lot, serials FROM movements WHERE id = 'm2'")
+            .unwrap()
+            .rows,
+        vec![vec![t("2024-03-01T10:00:00.123456789Z"), Null, Null]]
+    );
+    assert_eq!(
+        append_one(&mut s).seq,
+        2,
+        "it goes on as a ledger of this version"
+    );
+}
+
+#[test]
+fn the_views_do_not_depend_on_the_session_time_zone() {
+    let db = TestDb::new();
+    let mut s = db.open();
+    append(
+        &mut s,
+        "tester",
+        concat!(
+            r#"{"type":"movement","id":"m1","time":"2024-03-02","item":"I","qty":1,"from":"A","to":"B"}"#,
+            "\n",
+            r#"{"type":"movement","id":"m2","time":"2024-03-03T12:30:00+02:00","item":"I","qty":1,"from":"A","to":"B"}"#,
+            "\n",
+        ),
+    );
+    let mut sql = db.sql();
+    for zone in ["UTC", "America/New_York", "Asia/Kolkata"] {
+        sql.batch_execute(&format!("SET TimeZone = '{zone}'"))
+            .unwrap();
+        let times: Vec<(String, String)> = sql
+            .query("SELECT id, time FROM movements ORDER BY id", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(
+            times,
+            [
+                ("m1", "2024-03-02T00:00:00.000000000Z"),
+                ("m2", "2024-03-03T10:30:00.000000000Z")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string())),
+            "{zone}"
+        );
+    }
 }

@@ -1,9 +1,10 @@
 //! Snapshots stored in chunks: round trips, replacement, and corruption detected on load.
 
-use qm_store::{snapshot_checksum, Hash, Snapshot, Store, StoreError, StoredBatch};
+use qm_store::conformance::{org, sealed};
+use qm_store::{snapshot_checksum, Hash, OpenMode, Snapshot, Store, StoreError};
 use qm_store_postgres::{PgConfig, PgStore};
 
-use crate::support::{OpenPg, TestDb};
+use crate::support::{sql_value, OpenPg, TestDb};
 
 fn snapshot(seq: u64, bytes: Vec<u8>) -> Snapshot {
     let head_hash = Hash([seq as u8; 32]);
@@ -16,10 +17,7 @@ fn snapshot(seq: u64, bytes: Vec<u8>) -> Snapshot {
 }
 
 fn chunk_rows(db: &TestDb) -> i64 {
-    db.sql()
-        .query_one("SELECT count(*) FROM qm_snapshot_chunk", &[])
-        .unwrap()
-        .get(0)
+    sql_value(db, "SELECT count(*) FROM qm_snapshot_chunk")
 }
 
 #[test]
@@ -27,6 +25,7 @@ fn snapshots_round_trip_in_chunks() {
     let db = TestDb::new();
     let mut s = PgStore::connect_with(
         &db.url,
+        OpenMode::Create,
         PgConfig {
             snapshot_chunk_bytes: 7,
         },
@@ -53,6 +52,7 @@ fn a_corrupt_snapshot_is_refused() {
     let db = TestDb::new();
     let mut s = PgStore::connect_with(
         &db.url,
+        OpenMode::Create,
         PgConfig {
             snapshot_chunk_bytes: 4,
         },
@@ -97,9 +97,7 @@ fn no_snapshot_while_an_append_is_open() {
         Err(StoreError::Backend(_))
     ));
     // The append goes on unharmed.
-    let body = "{\"type\":\"org\",\"id\":\"a\",\"name\":\"A\"}\n".to_string();
-    s.commit_append(&StoredBatch::seal(head, 0, "tester".into(), body, 1))
-        .unwrap();
+    s.commit_append(&sealed(head, "tester", &org("a"))).unwrap();
     assert_eq!(s.head().unwrap().seq, 1);
     assert_eq!(s.load_snapshot().unwrap(), None);
 }

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use qm_store::conformance::{movement, sealed};
 use qm_store::Store;
 use qm_store_sqlite::SqliteStore;
 
@@ -45,7 +46,7 @@ pub fn spawn(db: &Path, name: &str, mode: Mode) -> Child {
 /// The body of batch `i` of writer `name`: one unit moved from `source` to the writer's own
 /// holder, so after `n` batches the writer holds `n`.
 pub fn body(name: &str, i: u64) -> String {
-    crate::movement(&format!("{name}-{i}"), "batches", 1, "source", name, None)
+    movement(&format!("{name}-{i}"), "batches", 1, "source", name, None)
 }
 
 /// Appends batch `i` of writer `name` at the head, first catching up on (and checking) what
@@ -63,7 +64,7 @@ pub fn append_one(store: &mut SqliteStore, name: &str, i: u64, seen: &mut u64) -
         *seen, head.seq,
         "catching up inside the transaction reaches the head it returned"
     );
-    let batch = crate::batch_after(head, name, &body(name, i));
+    let batch = sealed(head, name, &body(name, i));
     store.commit_append(&batch).expect("commit_append");
     *seen = batch.seq;
     batch.seq
@@ -78,7 +79,7 @@ fn child_process() {
     ) else {
         return; // A normal test run: not a child.
     };
-    let mut store = SqliteStore::open(Path::new(&db)).expect("open");
+    let mut store = crate::open(Path::new(&db));
     let mut seen = 0;
     let mut out = std::io::stdout().lock();
     if let Some(n) = mode.strip_prefix("append:") {

@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 
+use qm_store::conformance::{all_batches, assert_chain, balance};
 use qm_store::{BalanceRow, Store};
 use qm_store_sqlite::SqliteStore;
 
 use crate::child::{self, Mode};
-use crate::{all_batches, assert_chain};
+use crate::open;
 
 /// Checks that the journal holds batches 1..=`per_writer` of every writer exactly once, in an
 /// intact chain, and that the `balances` view shows each writer holding its batch count.
@@ -26,12 +27,7 @@ fn assert_every_batch_once(store: &mut SqliteStore, writers: &[String], per_writ
         .collect();
     assert_eq!(got, want, "every batch of every writer exactly once");
     let balances = store.read_balances().unwrap();
-    let row = |holder: &str, qty| BalanceRow {
-        holder: holder.into(),
-        item: "batches".into(),
-        lot: String::new(),
-        qty,
-    };
+    let row = |holder: &str, qty| balance(holder, "batches", "", qty);
     let mut want_balances: Vec<BalanceRow> =
         writers.iter().map(|w| row(w, per_writer as i64)).collect();
     want_balances.push(row("source", -((writers.len() as u64 * per_writer) as i64)));
@@ -52,7 +48,7 @@ fn threads_with_their_own_handles_append_concurrently() {
             let path = &path;
             scope.spawn(move || {
                 // Every thread opens the (possibly not yet created) file itself.
-                let mut store = SqliteStore::open(path).expect("open");
+                let mut store = open(path);
                 let mut seen = 0;
                 for i in 1..=BATCHES {
                     child::append_one(&mut store, name, i, &mut seen);
@@ -60,7 +56,7 @@ fn threads_with_their_own_handles_append_concurrently() {
             });
         }
     });
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = open(&path);
     assert_every_batch_once(&mut store, &writers, BATCHES);
 }
 
@@ -78,7 +74,7 @@ fn processes_append_concurrently() {
     for mut c in children {
         assert!(c.wait().unwrap().success(), "child appender failed");
     }
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = open(&path);
     assert_every_batch_once(&mut store, &writers, BATCHES);
 }
 
@@ -97,7 +93,7 @@ fn kill_9_loses_no_committed_batch() {
     }
     c.kill().unwrap(); // SIGKILL: no destructor, no rollback, no checkpoint.
     c.wait().unwrap();
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = open(&path);
     let batches = all_batches(&mut store);
     assert!(
         batches.len() as u64 >= announced,
@@ -117,8 +113,8 @@ fn wal_is_merged_into_the_file_when_the_last_handle_closes() {
     let path = dir.path().join("ledger.qm");
     let wal = dir.path().join("ledger.qm-wal");
     let shm = dir.path().join("ledger.qm-shm");
-    let mut first = SqliteStore::open(&path).unwrap();
-    let mut second = SqliteStore::open(&path).unwrap();
+    let mut first = open(&path);
+    let mut second = open(&path);
     let mut seen = 0;
     child::append_one(&mut first, "first", 1, &mut seen);
     assert!(wal.exists(), "WAL mode: commits go to the write-ahead log");
@@ -134,6 +130,6 @@ fn wal_is_merged_into_the_file_when_the_last_handle_closes() {
         !shm.exists(),
         "the last close deletes the shared-memory index"
     );
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = open(&path);
     assert_eq!(all_batches(&mut store).len(), 2);
 }
