@@ -8,8 +8,19 @@
 //! nanoseconds). Written: `2025-07-04T12:00:00Z`, fraction only when non-zero, trailing zeros
 //! trimmed, always `Z`.
 
-pub use qm_core::time::{format_time, parse_time};
+pub use qm_core::time::{format_time, parse_time, parse_time_checked};
+use qm_core::time::{ParseTimeError, TIME_MAX_TEXT, TIME_MIN_TEXT};
 
 /// What the message of a malformed time names as accepted.
 pub(crate) const TIME_EXPECTED: &str =
     "expected an RFC 3339 time like \"2025-07-04T12:00:00Z\" (any offset, up to 9 fractional digits) or a date like \"2025-07-04\" (midnight UTC)";
+
+/// The message for a text that is not a time.
+pub(crate) fn time_message(e: ParseTimeError) -> String {
+    match e {
+        ParseTimeError::Malformed => TIME_EXPECTED.to_owned(),
+        ParseTimeError::OutOfRange => format!(
+            "expected an RFC 3339 time within the supported range, {TIME_MIN_TEXT} to {TIME_MAX_TEXT}"
+        ),
+    }
+}
