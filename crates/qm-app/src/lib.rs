@@ -237,9 +237,15 @@ impl App {
 
     /// Applies one file's text as one atomic batch.
     pub fn apply_text(&mut self, file: &str, text: &str) -> Result<Applied, AppError> {
+        self.apply_bytes(file, text.as_bytes())
+    }
+
+    /// Applies one file's bytes as one atomic batch; a line that is not UTF-8 is rejected
+    /// with its number, like any other bad line.
+    pub fn apply_bytes(&mut self, file: &str, bytes: &[u8]) -> Result<Applied, AppError> {
         let mut lines = Vec::new();
         let mut records = Vec::new();
-        qm_interchange::parse_text_with(file, text, ERRORS_MAX_DEFAULT, |line, r| {
+        qm_interchange::parse_bytes_with(file, bytes, ERRORS_MAX_DEFAULT, |line, r| {
             lines.push(line);
             records.push(r);
         })

@@ -305,16 +305,16 @@ pub fn review_json(r: &qm_report::Review) -> serde_json::Value {
     })
 }
 
-/// Reads a file's text (`-`: standard input).
-fn read_input(file: &str) -> anyhow::Result<String> {
+/// Reads a file's bytes (`-`: standard input); invalid UTF-8 is the parser's to report, by line.
+fn read_input(file: &str) -> anyhow::Result<Vec<u8>> {
     if file == "-" {
-        let mut s = String::new();
+        let mut s = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut s)
             .context("reading standard input")?;
         Ok(s)
     } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))
+        std::fs::read(file).with_context(|| format!("reading {file}"))
     }
 }
 
@@ -331,7 +331,7 @@ fn apply(db: &str, files: &[String], json: bool) -> anyhow::Result<ExitCode> {
             let parsed = read_input(&f).map(|text| {
                 let mut records = Vec::new();
                 let mut lines = Vec::new();
-                qm_interchange::parse_text_with(
+                qm_interchange::parse_bytes_with(
                     &f,
                     &text,
                     qm_interchange::ERRORS_MAX_DEFAULT,
