@@ -36,24 +36,25 @@ pub(crate) struct Parsed {
     pub lines: Vec<u32>,
 }
 
-/// Reads one input whole: a file, or standard input for `-`.
-fn read_input(file: &str) -> std::io::Result<String> {
+/// Reads one input whole, as bytes (a line that is not UTF-8 is the parser's to report, with
+/// its number): a file, or standard input for `-`.
+fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
     if file == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s)?;
+        let mut s = Vec::new();
+        std::io::stdin().read_to_end(&mut s)?;
         Ok(s)
     } else {
-        std::fs::read_to_string(file)
+        std::fs::read(file)
     }
 }
 
-/// Parses one input's text, listing every bad line.
-pub(crate) fn parse_text(file: &str, text: &str) -> Result<Parsed, AppError> {
+/// Parses one input's bytes, listing every bad line.
+pub(crate) fn parse_bytes(file: &str, bytes: &[u8]) -> Result<Parsed, AppError> {
     let mut parsed = Parsed {
         records: Vec::new(),
         lines: Vec::new(),
     };
-    qm_interchange::parse_text_with(file, text, ERRORS_MAX_DEFAULT, |line, r| {
+    qm_interchange::parse_bytes_with(file, bytes, ERRORS_MAX_DEFAULT, |line, r| {
         parsed.lines.push(line);
         parsed.records.push(r);
     })
@@ -63,11 +64,11 @@ pub(crate) fn parse_text(file: &str, text: &str) -> Result<Parsed, AppError> {
 
 /// Reads and parses one input.
 pub(crate) fn read_and_parse(file: &str) -> Result<Parsed, AppError> {
-    let text = read_input(file).map_err(|source| AppError::Input {
+    let bytes = read_input(file).map_err(|source| AppError::Input {
         file: file.to_owned(),
         source,
     })?;
-    parse_text(file, &text)
+    parse_bytes(file, &bytes)
 }
 
 impl App {

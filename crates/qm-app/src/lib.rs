@@ -317,7 +317,13 @@ impl App {
 
     /// Applies one file's text as one atomic batch.
     pub fn apply_text(&mut self, file: &str, text: &str) -> Result<Applied, AppError> {
-        let parsed = files::parse_text(file, text)?;
+        self.apply_bytes(file, text.as_bytes())
+    }
+
+    /// Applies one file's bytes as one atomic batch; a line that is not UTF-8 is rejected
+    /// with its number, like any other bad line.
+    pub fn apply_bytes(&mut self, file: &str, bytes: &[u8]) -> Result<Applied, AppError> {
+        let parsed = files::parse_bytes(file, bytes)?;
         self.apply_records(file, &parsed.records, &parsed.lines)
     }
 

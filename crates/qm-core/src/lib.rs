@@ -10,7 +10,7 @@ pub mod limits;
 mod record;
 mod rejection;
 mod snapshot;
-mod time;
+pub mod time;
 pub mod timeline;
 
 pub use idhash::id_hash;
@@ -18,4 +18,7 @@ pub use ledger::*;
 pub use record::*;
 pub use rejection::*;
 pub use snapshot::SnapshotError;
-pub use time::{civil_from_days, days_from_civil, format_time_plain};
+pub use time::{
+    civil_from_days, days_from_civil, format_time, format_time_plain, parse_time,
+    parse_time_checked, ParseTimeError,
+};

@@ -4,13 +4,16 @@
 //! 1,000,000 lines, every measurement; `ONLY` names one, for a profiler).
 //! Measures, each as the best of three runs in CPU time of this thread (other processes on the
 //! machine do not count): `parse_text` over a whole file (records kept; freeing them is not
-//! timed), `parse_text_with` (each record dropped as it comes), `parse_record` line by line,
+//! timed), `parse_text_with` (each record dropped as it comes), `parse_bytes_with` (the same
+//! from bytes, as `qm apply` reads a file: UTF-8 checked first), `parse_record` line by line,
 //! `parse_time` alone, and `write_record` of every record into one `String`.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use qm_interchange::{parse_record, parse_text, parse_text_with, parse_time, write_record, Record};
+use qm_interchange::{
+    parse_bytes_with, parse_record, parse_text, parse_text_with, parse_time, write_record, Record,
+};
 
 fn main() {
     let lines: usize = std::env::args()
@@ -39,6 +42,15 @@ fn main() {
             .expect("valid lines")
         });
         report("parse_text_with (streaming)", lines, text.len(), secs);
+    }
+    if run("parse_bytes_with") {
+        let (secs, ()) = best_of_3(|| {
+            parse_bytes_with("bench.jsonl", black_box(text.as_bytes()), 10, |_, rec| {
+                drop(black_box(rec))
+            })
+            .expect("valid lines")
+        });
+        report("parse_bytes_with (streaming)", lines, text.len(), secs);
     }
     if run("parse_record") {
         let (secs, ()) = best_of_3(|| {

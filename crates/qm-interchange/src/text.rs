@@ -115,20 +115,89 @@ pub fn parse_text_with(
     file: &str,
     text: &str,
     max_errors: usize,
-    mut each: impl FnMut(u32, Record),
+    each: impl FnMut(u32, Record),
 ) -> Result<(), ParseErrors> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    parse_lines(file, text.lines().map(Ok), max_errors, each)
+}
+
+/// [`parse_text`] of a file's bytes, which need not be UTF-8: each line that is not is
+/// reported with its line number like any other bad line, as
+/// `file:N: invalid UTF-8 at byte K of the line` (K counted from 1).
+pub fn parse_bytes(
+    file: &str,
+    bytes: &[u8],
+    max_errors: usize,
+) -> Result<Vec<(u32, Record)>, ParseErrors> {
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    let mut records = Vec::with_capacity(lines);
+    parse_bytes_with(file, bytes, max_errors, |line, rec| {
+        records.push((line, rec))
+    })?;
+    Ok(records)
+}
+
+/// [`parse_text_with`] of a file's bytes, which need not be UTF-8 (see [`parse_bytes`]).
+///
+/// Lines are split on bytes exactly as [`parse_text_with`] splits text, so that a file means
+/// the same read either way.
+pub fn parse_bytes_with(
+    file: &str,
+    bytes: &[u8],
+    max_errors: usize,
+    each: impl FnMut(u32, Record),
+) -> Result<(), ParseErrors> {
+    // The common case: one fast check of the whole file, then the text path.
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return parse_text_with(file, text, max_errors, each);
+    }
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    parse_lines(file, byte_lines(bytes), max_errors, each)
+}
+
+/// The lines of `bytes` as `str::lines` splits a text (on `\n`, a `\r` before it dropped),
+/// each as text or, when it is not UTF-8, the 1-based byte of the line where it stops being.
+fn byte_lines(bytes: &[u8]) -> impl Iterator<Item = Result<&str, usize>> {
+    let mut rest = Some(bytes).filter(|b| !b.is_empty());
+    std::iter::from_fn(move || {
+        let b = rest?;
+        let line = match b.iter().position(|&c| c == b'\n') {
+            Some(i) => {
+                rest = Some(&b[i + 1..]).filter(|r| !r.is_empty());
+                b[..i].strip_suffix(b"\r").unwrap_or(&b[..i])
+            }
+            None => {
+                rest = None;
+                b
+            }
+        };
+        Some(std::str::from_utf8(line).map_err(|e| e.valid_up_to() + 1))
+    })
+}
+
+/// Parses each line, numbering them from 1, collecting the errors.
+fn parse_lines<'a>(
+    file: &str,
+    lines: impl Iterator<Item = Result<&'a str, usize>>,
+    max_errors: usize,
+    mut each: impl FnMut(u32, Record),
+) -> Result<(), ParseErrors> {
     let mut errors = ParseErrors {
         errors: Vec::new(),
         more: 0,
     };
     let mut line_no = 0u32;
-    for line in text.lines() {
+    for line in lines {
         line_no = line_no.saturating_add(1);
-        if line.bytes().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        match parse_record(line) {
+        let parsed = match line {
+            Ok(line) if line.bytes().all(|b| b.is_ascii_whitespace()) => continue,
+            Ok(line) => parse_record(line),
+            Err(byte) => Err(FieldError {
+                field: None,
+                message: format!("invalid UTF-8 at byte {byte} of the line"),
+            }),
+        };
+        match parsed {
             Ok(rec) if errors.count() == 0 => each(line_no, rec),
             Ok(_) => {}
             Err(e) if errors.errors.len() < max_errors => {
@@ -141,5 +210,27 @@ pub fn parse_text_with(
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// On text, the byte splitter gives exactly the lines of `str::lines`.
+        #[test]
+        fn byte_lines_split_as_str_lines(text in "[a\r\n é]{0,24}") {
+            let by_bytes: Vec<&str> = super::byte_lines(text.as_bytes()).map(Result::unwrap).collect();
+            let by_str: Vec<&str> = text.lines().collect();
+            prop_assert_eq!(by_bytes, by_str);
+        }
+    }
+
+    #[test]
+    fn byte_lines_find_the_first_bad_byte() {
+        let lines: Vec<Result<&str, usize>> =
+            super::byte_lines(b"ok\r\nab\xffc\n\xc3\n\xc3\xa9\xe2\x82\r\n").collect();
+        assert_eq!(lines, [Ok("ok"), Err(3), Err(1), Err(3)]);
     }
 }

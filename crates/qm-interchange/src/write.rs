@@ -1,15 +1,22 @@
 //! Writing records in their canonical one-line form.
 //!
 //! Canonical means: compact JSON (no spaces), `type` first, then the required fields in the
-//! order of the spec's table, then the optional fields present, in table order; absent optional
-//! fields are left out. Strings are escaped as `serde_json` does (`\"`, `\\`, `\n`, `\r`, `\t`,
+//! order of the spec's table, then the optional fields present, in table order (the tables of
+//! `schema.rs`; a test checks every record's keys against them); absent optional fields are
+//! left out. Nested objects likewise: `lines[]` as `item`, `qty`, `value`; money as `amount`,
+//! `currency`; `override` as `reason`, `by`; threat counts as `drones`, `cruise_missiles`,
+//! `ballistic_missiles`; `interceptors_used` sorted by item code; `counts[]` as `item`, `qty`,
+//! `lot`. Strings are escaped as `serde_json` does (`\"`, `\\`, `\n`, `\r`, `\t`,
 //! `\b`, `\f`, other control characters as `\u00XX`; everything else, non-ASCII included, as
 //! UTF-8). Integers are written by `itoa`, coordinates by `serde_json`'s own float formatter
 //! (shortest text that reads back to the same `f64`), times by [`format_time`].
 //!
 //! The writer appends to a `String` with no intermediate values: it is on the export path.
 
-use qm_core::{Floor, Holder, Item, Money, Movement, Org, Record};
+use qm_core::{
+    Allocate, Cancel, Consumption, Floor, Holder, Inventory, Item, Money, Movement, Org, Pause,
+    Production, Record, Resume, Threat, ThreatCounts, Time, Transfer,
+};
 use serde_json::ser::{CompactFormatter, Formatter};
 
 use crate::time::format_time;
@@ -25,17 +32,15 @@ pub fn write_record(rec: &Record, out: &mut String) {
         Record::Item(r) => write_item(r, out),
         Record::Floor(r) => write_floor(r, out),
         Record::Movement(r) => write_movement(r, out),
-        // Transitional: the reader does not produce the v1.1 workflow records yet, so no
-        // ledger holds one; their canonical writers come with their reader.
-        Record::Transfer(_)
-        | Record::Allocate(_)
-        | Record::Cancel(_)
-        | Record::Pause(_)
-        | Record::Resume(_)
-        | Record::Production(_)
-        | Record::Consumption(_)
-        | Record::Threat(_)
-        | Record::Inventory(_) => unreachable!("v1.1 records are not read yet"),
+        Record::Transfer(r) => write_transfer(r, out),
+        Record::Allocate(r) => write_allocate(r, out),
+        Record::Cancel(r) => write_cancel(r, out),
+        Record::Pause(r) => write_pause(r, out),
+        Record::Resume(r) => write_resume(r, out),
+        Record::Production(r) => write_production(r, out),
+        Record::Consumption(r) => write_consumption(r, out),
+        Record::Threat(r) => write_threat(r, out),
+        Record::Inventory(r) => write_inventory(r, out),
     }
 }
 
@@ -157,6 +162,258 @@ fn write_movement(r: &Movement, out: &mut String) {
     opt_str(",\"transfer\":", r.transfer.as_deref(), out);
     opt_str(",\"note\":", r.note.as_deref(), out);
     out.push('}');
+}
+
+/// Writes one JSON object member by member: `{`, then `"key":value` separated by commas.
+///
+/// The v1 writers above spell their keys out by hand (they are on the export path of every
+/// movement); the v1.1 records, rarer, use this.
+struct Obj<'o> {
+    out: &'o mut String,
+    /// No member written yet.
+    first: bool,
+}
+
+impl<'o> Obj<'o> {
+    /// A record: `{"type":"<name>"`.
+    fn record(name: &str, out: &'o mut String) -> Obj<'o> {
+        out.push_str(r#"{"type":""#);
+        out.push_str(name);
+        out.push('"');
+        Obj { out, first: false }
+    }
+
+    /// A nested object.
+    fn nested(out: &'o mut String) -> Obj<'o> {
+        out.push('{');
+        Obj { out, first: true }
+    }
+
+    /// `"key":` after a comma if needed; the value is the caller's to write.
+    fn key(&mut self, key: &str) -> &mut String {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        write_str(key, self.out);
+        self.out.push(':');
+        self.out
+    }
+
+    fn str(&mut self, key: &str, v: &str) {
+        write_str(v, self.key(key));
+    }
+
+    fn opt_str(&mut self, key: &str, v: Option<&str>) {
+        if let Some(v) = v {
+            self.str(key, v);
+        }
+    }
+
+    fn u64(&mut self, key: &str, v: u64) {
+        self.key(key).push_str(itoa::Buffer::new().format(v));
+    }
+
+    fn opt_u64(&mut self, key: &str, v: Option<u64>) {
+        if let Some(v) = v {
+            self.u64(key, v);
+        }
+    }
+
+    fn time(&mut self, key: &str, t: Time) {
+        let out = self.key(key);
+        out.push('"');
+        format_time(t, out);
+        out.push('"');
+    }
+
+    fn opt_time(&mut self, key: &str, t: Option<Time>) {
+        if let Some(t) = t {
+            self.time(key, t);
+        }
+    }
+
+    fn strs(&mut self, key: &str, v: Option<&[String]>) {
+        if let Some(v) = v {
+            let out = self.key(key);
+            out.push('[');
+            for (i, s) in v.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(s, out);
+            }
+            out.push(']');
+        }
+    }
+
+    fn money(&mut self, key: &str, m: &Money) {
+        let mut o = Obj::nested(self.key(key));
+        o.str("amount", &m.amount);
+        o.str("currency", &m.currency);
+        o.end();
+    }
+
+    fn threat_counts(&mut self, key: &str, c: &ThreatCounts) {
+        let mut o = Obj::nested(self.key(key));
+        o.opt_u64("drones", c.drones);
+        o.opt_u64("cruise_missiles", c.cruise_missiles);
+        o.opt_u64("ballistic_missiles", c.ballistic_missiles);
+        o.end();
+    }
+
+    /// An array of nested objects, each written by `each`.
+    fn objects<T>(&mut self, key: &str, v: &[T], mut each: impl FnMut(&mut Obj<'_>, &T)) {
+        let out = self.key(key);
+        out.push('[');
+        for (i, x) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let mut o = Obj::nested(out);
+            each(&mut o, x);
+            o.end();
+        }
+        out.push(']');
+    }
+
+    fn end(self) {
+        self.out.push('}');
+    }
+}
+
+fn write_transfer(r: &Transfer, out: &mut String) {
+    let mut o = Obj::record("transfer", out);
+    o.str("id", &r.id);
+    o.time("time", r.time);
+    o.str("donor", &r.donor);
+    o.str("recipient", &r.recipient);
+    o.objects("lines", &r.lines, |o, line| {
+        o.str("item", &line.item);
+        o.u64("qty", line.qty);
+        if let Some(value) = &line.value {
+            o.money("value", value);
+        }
+    });
+    o.opt_str("authority", r.authority.as_deref());
+    o.opt_str("note", r.note.as_deref());
+    o.end();
+}
+
+fn write_allocate(r: &Allocate, out: &mut String) {
+    let mut o = Obj::record("allocate", out);
+    o.str("id", &r.id);
+    o.time("time", r.time);
+    o.str("transfer", &r.transfer);
+    o.str("item", &r.item);
+    o.u64("qty", r.qty);
+    o.str("from", &r.from);
+    o.opt_str("lot", r.lot.as_deref());
+    if let Some(ov) = &r.override_ {
+        let mut n = Obj::nested(o.key("override"));
+        n.str("reason", &ov.reason);
+        n.str("by", &ov.by);
+        n.end();
+    }
+    o.end();
+}
+
+fn write_cancel(r: &Cancel, out: &mut String) {
+    let mut o = Obj::record("cancel", out);
+    o.str("id", &r.id);
+    o.time("time", r.time);
+    o.str("transfer", &r.transfer);
+    o.opt_str("item", r.item.as_deref());
+    o.opt_u64("qty", r.qty);
+    o.opt_str("reason", r.reason.as_deref());
+    o.opt_str("by", r.by.as_deref());
+    o.end();
+}
+
+fn write_pause(r: &Pause, out: &mut String) {
+    let mut o = Obj::record("pause", out);
+    o.str("id", &r.id);
+    o.time("time", r.time);
+    o.str("reason", &r.reason);
+    o.str("by", &r.by);
+    o.strs("items", r.items.as_deref());
+    o.strs("categories", r.categories.as_deref());
+    o.opt_str("donor", r.donor.as_deref());
+    o.opt_str("recipient", r.recipient.as_deref());
+    o.opt_str("transfer", r.transfer.as_deref());
+    o.opt_time("review_by", r.review_by);
+    o.end();
+}
+
+fn write_resume(r: &Resume, out: &mut String) {
+    let mut o = Obj::record("resume", out);
+    o.str("id", &r.id);
+    o.time("time", r.time);
+    o.str("pause", &r.pause);
+    o.opt_str("reason", r.reason.as_deref());
+    o.opt_str("by", r.by.as_deref());
+    o.end();
+}
+
+fn write_production(r: &Production, out: &mut String) {
+    let mut o = Obj::record("production", out);
+    o.str("id", &r.id);
+    o.str("item", &r.item);
+    o.str("to", &r.to);
+    o.u64("qty_per_month", r.qty_per_month);
+    o.time("from_time", r.from_time);
+    o.opt_time("to_time", r.to_time);
+    o.opt_str("partner", r.partner.as_deref());
+    o.end();
+}
+
+fn write_consumption(r: &Consumption, out: &mut String) {
+    let mut o = Obj::record("consumption", out);
+    o.str("id", &r.id);
+    o.str("item", &r.item);
+    o.str("org", &r.org);
+    o.u64("qty_per_month", r.qty_per_month);
+    o.time("from_time", r.from_time);
+    o.opt_time("to_time", r.to_time);
+    o.end();
+}
+
+fn write_threat(r: &Threat, out: &mut String) {
+    let mut o = Obj::record("threat", out);
+    o.str("id", &r.id);
+    o.time("time", r.time);
+    o.str("region", &r.region);
+    o.threat_counts("launched", &r.launched);
+    if let Some(c) = &r.intercepted {
+        o.threat_counts("intercepted", c);
+    }
+    if let Some(used) = &r.interceptors_used {
+        // Sorted by code, each once, as the reader keeps it (and the core requires).
+        debug_assert!(used.windows(2).all(|w| w[0].0 < w[1].0));
+        let mut n = Obj::nested(o.key("interceptors_used"));
+        for (code, qty) in used {
+            n.u64(code, *qty);
+        }
+        n.end();
+    }
+    o.end();
+}
+
+fn write_inventory(r: &Inventory, out: &mut String) {
+    let mut o = Obj::record("inventory", out);
+    o.str("id", &r.id);
+    o.time("time", r.time);
+    o.str("holder", &r.holder);
+    o.str("by", &r.by);
+    o.strs("serials_seen", r.serials_seen.as_deref());
+    if let Some(counts) = &r.counts {
+        o.objects("counts", counts, |o, c| {
+            o.str("item", &c.item);
+            o.u64("qty", c.qty);
+            o.opt_str("lot", c.lot.as_deref());
+        });
+    }
+    o.end();
 }
 
 /// `prefix` and the string, when there is one.

@@ -38,44 +38,23 @@
 //! Exact arithmetic: quantities are `i128` in billionths of a unit, so whole-month flows are
 //! exact and partial months are off by at most a billionth per term.
 
-use qm_core::{civil_from_days, days_from_civil, HolderKind, ItemIdx, Ledger, OrgIdx, Time};
+use qm_core::{HolderKind, ItemIdx, Ledger, OrgIdx, Time};
 use serde::Serialize;
 
 /// Billionths of a unit: the projection's fixed point.
 pub const SCALE: i128 = 1_000_000_000;
-const NS_PER_DAY: i64 = 86_400 * 1_000_000_000;
+
+use qm_core::time::{month_start, shift_months};
 
 /// (year, month) of a time.
 pub fn year_month(t: Time) -> (i64, u32) {
-    let (y, m, _) = civil_from_days(t.div_euclid(NS_PER_DAY));
-    (y, m)
+    let (y, m) = qm_core::time::year_month(t);
+    (y as i64, m)
 }
 
-/// The first instant of (year, month), months counted past December allowed.
-pub fn month_start(y: i64, m: i64) -> Time {
-    let y = y + (m - 1).div_euclid(12);
-    let m = (m - 1).rem_euclid(12) + 1;
-    days_from_civil(y, m as u32, 1).saturating_mul(NS_PER_DAY)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    let next = month_start(y, m as i64 + 1);
-    let this = month_start(y, m as i64);
-    ((next - this) / NS_PER_DAY) as u32
-}
-
-/// `t` plus `k` calendar months, the day clamped to the month's length (the 31st plus one
-/// month is the 30th, or the 28th or 29th of February).
+/// `t` plus `k` calendar months, the day clamped to the month's length.
 pub fn add_months(t: Time, k: i64) -> Time {
-    let day = t.div_euclid(NS_PER_DAY);
-    let tod = t.rem_euclid(NS_PER_DAY);
-    let (y, m, d) = civil_from_days(day);
-    let total = m as i64 - 1 + k;
-    let (y2, m2) = (y + total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
-    let d2 = d.min(days_in_month(y2, m2));
-    days_from_civil(y2, m2, d2)
-        .saturating_mul(NS_PER_DAY)
-        .saturating_add(tod)
+    shift_months(t, k)
 }
 
 /// `YYYY-MM`.
@@ -540,7 +519,7 @@ mod tests {
     use super::*;
 
     fn at(y: i64, m: u32, d: u32) -> Time {
-        days_from_civil(y, m, d) * NS_PER_DAY
+        qm_core::days_from_civil(y, m, d) * 86_400_000_000_000
     }
 
     #[test]

@@ -3,20 +3,50 @@
 //! reads to a record whose canonical line reads back to the same record.
 
 use proptest::prelude::*;
-use qm_core::{Floor, Holder, HolderKind, Item, Money, Movement, Org, OrgKind, Record, Tracking};
+use qm_core::limits::{is_valid_id, ID_BYTES_MAX, QTY_MAX};
+use qm_core::{
+    Allocate, Cancel, Consumption, Floor, Holder, HolderKind, Inventory, InventoryCount, Item,
+    Money, Movement, Org, OrgKind, Override, Pause, Production, Record, Resume, Threat,
+    ThreatCounts, Tracking, Transfer, TransferLine,
+};
 use qm_interchange::{format_time, parse_record, parse_text, write_record, write_text, Time};
 
 /// Any string, control characters and non-ASCII included.
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
-        "(?s).{0,12}",
-        "[a-z0-9\"\\\\\u{0}-\u{1f}\u{7f}\u{e9}\u{2028}\u{1f600}]{0,8}",
+        8 => "(?s).{0,12}",
+        8 => "[a-z0-9\"\\\\\u{0}-\u{1f}\u{7f}\u{e9}\u{2028}\u{1f600}]{0,8}",
+        1 => "[a-z]{4096}",
     ]
 }
 
-/// An identifier: any non-empty string.
+/// A name: text that is not empty nor only white space.
+fn name() -> impl Strategy<Value = String> {
+    text().prop_filter("not blank", |s| !s.trim().is_empty())
+}
+
+/// An identifier: `is_valid_id`, the longest allowed included.
 fn ident() -> impl Strategy<Value = String> {
-    prop_oneof!["[A-Za-z0-9_-]{1,10}", "(?s).{1,8}"]
+    prop_oneof![
+        8 => "[A-Za-z0-9_-]{1,10}",
+        8 => "(?s).{1,8}".prop_filter("valid id", |s| is_valid_id(s)),
+        1 => Just("x".repeat(ID_BYTES_MAX)),
+        1 => Just("é".repeat(ID_BYTES_MAX / 2)),
+    ]
+}
+
+/// A quantity from `min` to `QTY_MAX`, the bounds included.
+fn qty(min: u64) -> impl Strategy<Value = u64> {
+    prop_oneof![min..=QTY_MAX, Just(min), Just(QTY_MAX), min..=1000]
+}
+
+fn time() -> impl Strategy<Value = Time> {
+    prop_oneof![any::<Time>(), Just(Time::MIN), Just(Time::MAX)]
+}
+
+fn money() -> impl Strategy<Value = Money> {
+    ("[0-9]{1,15}(\\.[0-9]{1,6})?", "[A-Z]{3}")
+        .prop_map(|(amount, currency)| Money { amount, currency })
 }
 
 fn coordinate(limit: f64) -> impl Strategy<Value = f64> {
@@ -34,7 +64,7 @@ fn coordinate(limit: f64) -> impl Strategy<Value = f64> {
 fn org() -> impl Strategy<Value = Record> {
     (
         ident(),
-        text(),
+        name(),
         proptest::option::of(proptest::sample::select(OrgKind::ALL.to_vec())),
     )
         .prop_map(|(id, name, kind)| Record::Org(Org { id, name, kind }))
@@ -44,7 +74,7 @@ fn holder() -> impl Strategy<Value = Record> {
     (
         (
             ident(),
-            text(),
+            name(),
             ident(),
             proptest::sample::select(HolderKind::ALL.to_vec()),
         ),
@@ -71,19 +101,19 @@ fn item() -> impl Strategy<Value = Record> {
     (
         (
             ident(),
-            text(),
+            name(),
             text(),
             proptest::sample::select(Tracking::ALL.to_vec()),
         ),
         (
             proptest::option::of(text()),
             proptest::option::of(any::<bool>()),
-            proptest::option::of(("-?[0-9]{1,12}(\\.[0-9]{1,4})?", "[A-Z]{3}")),
+            proptest::option::of(money()),
             proptest::option::of(any::<u32>()),
         ),
     )
         .prop_map(
-            |((code, name, category, tracking), (unit, sensitive, value, days))| {
+            |((code, name, category, tracking), (unit, sensitive, unit_value, days))| {
                 Record::Item(Item {
                     code,
                     name,
@@ -91,7 +121,7 @@ fn item() -> impl Strategy<Value = Record> {
                     tracking,
                     unit,
                     sensitive,
-                    unit_value: value.map(|(amount, currency)| Money { amount, currency }),
+                    unit_value,
                     inventory_interval_days: days,
                 })
             },
@@ -99,29 +129,25 @@ fn item() -> impl Strategy<Value = Record> {
 }
 
 fn floor() -> impl Strategy<Value = Record> {
-    (
-        ident(),
-        ident(),
-        any::<u64>(),
-        proptest::option::of(any::<Time>()),
-    )
-        .prop_map(|(item, org, min_qty, time)| {
+    (ident(), ident(), qty(0), proptest::option::of(time())).prop_map(
+        |(item, org, min_qty, time)| {
             Record::Floor(Floor {
                 item,
                 org,
                 min_qty,
                 time,
             })
-        })
+        },
+    )
 }
 
 fn movement() -> impl Strategy<Value = Record> {
     (
-        (ident(), any::<Time>(), ident(), ident(), ident()),
+        (ident(), time(), ident(), ident(), ident()),
         (
             proptest::option::of(ident()),
             prop_oneof![
-                (1..=u64::MAX).prop_map(|q| (q, None)),
+                qty(1).prop_map(|q| (q, None)),
                 proptest::collection::btree_set(ident(), 1..6)
                     .prop_map(|s| (s.len() as u64, Some(s.into_iter().collect()))),
             ],
@@ -149,8 +175,258 @@ fn movement() -> impl Strategy<Value = Record> {
         )
 }
 
+fn transfer() -> impl Strategy<Value = Record> {
+    let line = (qty(1), proptest::option::of(money()));
+    (
+        (ident(), time(), ident(), ident()),
+        proptest::collection::btree_map(ident(), line, 1..5),
+        proptest::option::of(text()),
+        proptest::option::of(text()),
+    )
+        .prop_map(|((id, time, donor, recipient), lines, authority, note)| {
+            Record::Transfer(Transfer {
+                id,
+                time,
+                donor,
+                recipient,
+                lines: lines
+                    .into_iter()
+                    .map(|(item, (qty, value))| TransferLine { item, qty, value })
+                    .collect(),
+                authority,
+                note,
+            })
+        })
+}
+
+fn allocate() -> impl Strategy<Value = Record> {
+    (
+        (ident(), time(), ident(), ident(), qty(1), ident()),
+        proptest::option::of(ident()),
+        proptest::option::of((name(), name())),
+    )
+        .prop_map(|((id, time, transfer, item, qty, from), lot, ov)| {
+            Record::Allocate(Allocate {
+                id,
+                time,
+                transfer,
+                item,
+                qty,
+                from,
+                lot,
+                override_: ov.map(|(reason, by)| Override { reason, by }),
+            })
+        })
+}
+
+fn cancel() -> impl Strategy<Value = Record> {
+    (
+        (ident(), time(), ident()),
+        proptest::option::of((ident(), proptest::option::of(qty(1)))),
+        proptest::option::of(text()),
+        proptest::option::of(text()),
+    )
+        .prop_map(|((id, time, transfer), what, reason, by)| {
+            let (item, qty) = match what {
+                Some((item, qty)) => (Some(item), qty),
+                None => (None, None),
+            };
+            Record::Cancel(Cancel {
+                id,
+                time,
+                transfer,
+                item,
+                qty,
+                reason,
+                by,
+            })
+        })
+}
+
+fn pause() -> impl Strategy<Value = Record> {
+    let set = |s: std::collections::BTreeSet<String>| s.into_iter().collect::<Vec<_>>();
+    (
+        (ident(), time(), name(), name()),
+        (
+            proptest::option::of(proptest::collection::btree_set(ident(), 1..4).prop_map(set)),
+            proptest::option::of(proptest::collection::btree_set(text(), 1..3).prop_map(set)),
+            proptest::option::of(ident()),
+            proptest::option::of(ident()),
+            proptest::option::of(ident()),
+        ),
+        proptest::option::of(time()),
+    )
+        .prop_map(
+            |(
+                (id, time, reason, by),
+                (items, categories, donor, recipient, transfer),
+                review_by,
+            )| {
+                let none = items.is_none()
+                    && categories.is_none()
+                    && donor.is_none()
+                    && recipient.is_none()
+                    && transfer.is_none();
+                Record::Pause(Pause {
+                    id,
+                    time,
+                    reason,
+                    by,
+                    items,
+                    categories,
+                    // At least one scope field.
+                    donor: if none { Some("D".to_owned()) } else { donor },
+                    recipient,
+                    transfer,
+                    review_by,
+                })
+            },
+        )
+}
+
+fn resume() -> impl Strategy<Value = Record> {
+    (
+        (ident(), time(), ident()),
+        proptest::option::of(text()),
+        proptest::option::of(text()),
+    )
+        .prop_map(|((id, time, pause), reason, by)| {
+            Record::Resume(Resume {
+                id,
+                time,
+                pause,
+                reason,
+                by,
+            })
+        })
+}
+
+/// `from_time` and an optional `to_time` not before it.
+fn period() -> impl Strategy<Value = (Time, Option<Time>)> {
+    (time(), proptest::option::of(time()), any::<bool>()).prop_map(|(a, b, same)| match b {
+        Some(_) if same => (a, Some(a)),
+        Some(b) => (a.min(b), Some(a.max(b))),
+        None => (a, None),
+    })
+}
+
+fn production() -> impl Strategy<Value = Record> {
+    (
+        (ident(), ident(), ident(), qty(0)),
+        period(),
+        proptest::option::of(ident()),
+    )
+        .prop_map(
+            |((id, item, to, qty_per_month), (from_time, to_time), partner)| {
+                Record::Production(Production {
+                    id,
+                    item,
+                    to,
+                    qty_per_month,
+                    from_time,
+                    to_time,
+                    partner,
+                })
+            },
+        )
+}
+
+fn consumption() -> impl Strategy<Value = Record> {
+    ((ident(), ident(), ident(), qty(0)), period()).prop_map(
+        |((id, item, org, qty_per_month), (from_time, to_time))| {
+            Record::Consumption(Consumption {
+                id,
+                item,
+                org,
+                qty_per_month,
+                from_time,
+                to_time,
+            })
+        },
+    )
+}
+
+fn threat_counts() -> impl Strategy<Value = ThreatCounts> {
+    let count = || proptest::option::of(qty(0));
+    (count(), count(), count()).prop_map(|(drones, cruise_missiles, ballistic_missiles)| {
+        ThreatCounts {
+            drones,
+            cruise_missiles,
+            ballistic_missiles,
+        }
+    })
+}
+
+fn threat() -> impl Strategy<Value = Record> {
+    (
+        (ident(), time(), name(), threat_counts()),
+        proptest::option::of(((0u64..=100), (0u64..=100), (0u64..=100), any::<[bool; 3]>())),
+        proptest::option::of(proptest::collection::btree_map(ident(), qty(0), 0..4)),
+    )
+        .prop_map(|((id, time, region, launched), intercepted, used)| {
+            // Intercepted: a share of what was launched (absent reads as 0).
+            let share = |l: Option<u64>, pct: u64, keep: bool| {
+                keep.then(|| (l.unwrap_or(0) as u128 * pct as u128 / 100) as u64)
+            };
+            let intercepted = intercepted.map(|(a, b, c, keep)| ThreatCounts {
+                drones: share(launched.drones, a, keep[0]),
+                cruise_missiles: share(launched.cruise_missiles, b, keep[1]),
+                ballistic_missiles: share(launched.ballistic_missiles, c, keep[2]),
+            });
+            Record::Threat(Threat {
+                id,
+                time,
+                region,
+                launched,
+                intercepted,
+                interceptors_used: used.map(|m| m.into_iter().collect()),
+            })
+        })
+}
+
+fn inventory() -> impl Strategy<Value = Record> {
+    (
+        (ident(), time(), ident(), ident()),
+        proptest::option::of(proptest::collection::btree_set(ident(), 0..5)),
+        proptest::option::of(proptest::collection::btree_map(
+            (ident(), proptest::option::of(ident())),
+            qty(0),
+            0..4,
+        )),
+    )
+        .prop_map(|((id, time, holder, by), serials_seen, counts)| {
+            Record::Inventory(Inventory {
+                id,
+                time,
+                holder,
+                by,
+                serials_seen: serials_seen.map(|s| s.into_iter().collect()),
+                counts: counts.map(|c| {
+                    c.into_iter()
+                        .map(|((item, lot), qty)| InventoryCount { item, qty, lot })
+                        .collect()
+                }),
+            })
+        })
+}
+
 fn record() -> impl Strategy<Value = Record> {
-    prop_oneof![1 => org(), 1 => holder(), 1 => item(), 1 => floor(), 3 => movement()]
+    prop_oneof![
+        1 => org(),
+        1 => holder(),
+        1 => item(),
+        1 => floor(),
+        3 => movement(),
+        1 => transfer(),
+        1 => allocate(),
+        1 => cancel(),
+        1 => pause(),
+        1 => resume(),
+        1 => production(),
+        1 => consumption(),
+        1 => threat(),
+        1 => inventory(),
+    ]
 }
 
 /// How a test line is spelled, beyond the record it holds.
@@ -306,8 +582,7 @@ impl Spelling {
                     f.push(("sensitive", b.to_string()));
                 }
                 if let Some(m) = &r.unit_value {
-                    let inner = vec![("amount", s(&m.amount)), ("currency", s(&m.currency))];
-                    f.push(("unit_value", self.line(inner)));
+                    f.push(("unit_value", self.money(m)));
                 }
                 if let Some(d) = r.inventory_interval_days {
                     f.push(("inventory_interval_days", d.to_string()));
@@ -348,9 +623,169 @@ impl Spelling {
                     f.push(("note", s(v)));
                 }
             }
-            _ => unreachable!("the generator makes v1 records only"),
+            Record::Transfer(r) => {
+                f.push(("id", s(&r.id)));
+                f.push(("time", self.time(r.time)));
+                f.push(("donor", s(&r.donor)));
+                f.push(("recipient", s(&r.recipient)));
+                let lines = r.lines.iter().map(|l| {
+                    let mut g = vec![("item", s(&l.item)), ("qty", l.qty.to_string())];
+                    if let Some(m) = &l.value {
+                        g.push(("value", self.money(m)));
+                    }
+                    self.line(g)
+                });
+                f.push(("lines", self.array(lines)));
+                self.opt(&mut f, "authority", r.authority.as_deref());
+                self.opt(&mut f, "note", r.note.as_deref());
+            }
+            Record::Allocate(r) => {
+                f.push(("id", s(&r.id)));
+                f.push(("time", self.time(r.time)));
+                f.push(("transfer", s(&r.transfer)));
+                f.push(("item", s(&r.item)));
+                f.push(("qty", r.qty.to_string()));
+                f.push(("from", s(&r.from)));
+                self.opt(&mut f, "lot", r.lot.as_deref());
+                if let Some(o) = &r.override_ {
+                    let inner = vec![("reason", s(&o.reason)), ("by", s(&o.by))];
+                    f.push(("override", self.line(inner)));
+                }
+            }
+            Record::Cancel(r) => {
+                f.push(("id", s(&r.id)));
+                f.push(("time", self.time(r.time)));
+                f.push(("transfer", s(&r.transfer)));
+                self.opt(&mut f, "item", r.item.as_deref());
+                if let Some(q) = r.qty {
+                    f.push(("qty", q.to_string()));
+                }
+                self.opt(&mut f, "reason", r.reason.as_deref());
+                self.opt(&mut f, "by", r.by.as_deref());
+            }
+            Record::Pause(r) => {
+                f.push(("id", s(&r.id)));
+                f.push(("time", self.time(r.time)));
+                f.push(("reason", s(&r.reason)));
+                f.push(("by", s(&r.by)));
+                if let Some(v) = &r.items {
+                    f.push(("items", self.array(v.iter().map(|x| s(x)))));
+                }
+                if let Some(v) = &r.categories {
+                    f.push(("categories", self.array(v.iter().map(|x| s(x)))));
+                }
+                self.opt(&mut f, "donor", r.donor.as_deref());
+                self.opt(&mut f, "recipient", r.recipient.as_deref());
+                self.opt(&mut f, "transfer", r.transfer.as_deref());
+                if let Some(t) = r.review_by {
+                    f.push(("review_by", self.time(t)));
+                }
+            }
+            Record::Resume(r) => {
+                f.push(("id", s(&r.id)));
+                f.push(("time", self.time(r.time)));
+                f.push(("pause", s(&r.pause)));
+                self.opt(&mut f, "reason", r.reason.as_deref());
+                self.opt(&mut f, "by", r.by.as_deref());
+            }
+            Record::Production(r) => {
+                f.push(("id", s(&r.id)));
+                f.push(("item", s(&r.item)));
+                f.push(("to", s(&r.to)));
+                f.push(("qty_per_month", r.qty_per_month.to_string()));
+                f.push(("from_time", self.time(r.from_time)));
+                if let Some(t) = r.to_time {
+                    f.push(("to_time", self.time(t)));
+                }
+                self.opt(&mut f, "partner", r.partner.as_deref());
+            }
+            Record::Consumption(r) => {
+                f.push(("id", s(&r.id)));
+                f.push(("item", s(&r.item)));
+                f.push(("org", s(&r.org)));
+                f.push(("qty_per_month", r.qty_per_month.to_string()));
+                f.push(("from_time", self.time(r.from_time)));
+                if let Some(t) = r.to_time {
+                    f.push(("to_time", self.time(t)));
+                }
+            }
+            Record::Threat(r) => {
+                f.push(("id", s(&r.id)));
+                f.push(("time", self.time(r.time)));
+                f.push(("region", s(&r.region)));
+                f.push(("launched", self.threat_counts(&r.launched)));
+                if let Some(c) = &r.intercepted {
+                    f.push(("intercepted", self.threat_counts(c)));
+                }
+                if let Some(used) = &r.interceptors_used {
+                    // Keys are spelled by the caller: this object's keys are item codes.
+                    let entries: Vec<String> = used
+                        .iter()
+                        .map(|(code, q)| format!("{}:{}{q}", s(code), self.space(1)))
+                        .collect();
+                    let mut entries = entries;
+                    // Any order: the reader sorts by code.
+                    if self.escape_all {
+                        entries.reverse();
+                    }
+                    f.push(("interceptors_used", format!("{{{}}}", entries.join(","))));
+                }
+            }
+            Record::Inventory(r) => {
+                f.push(("id", s(&r.id)));
+                f.push(("time", self.time(r.time)));
+                f.push(("holder", s(&r.holder)));
+                f.push(("by", s(&r.by)));
+                if let Some(v) = &r.serials_seen {
+                    f.push(("serials_seen", self.array(v.iter().map(|x| s(x)))));
+                }
+                if let Some(counts) = &r.counts {
+                    let counts = counts.iter().map(|c| {
+                        let mut g = vec![("item", s(&c.item)), ("qty", c.qty.to_string())];
+                        if let Some(lot) = &c.lot {
+                            g.push(("lot", s(lot)));
+                        }
+                        self.line(g)
+                    });
+                    f.push(("counts", self.array(counts)));
+                }
+            }
         }
         self.line(f)
+    }
+
+    /// An optional string field, when present.
+    fn opt<'k>(&self, f: &mut Vec<(&'k str, String)>, key: &'k str, v: Option<&str>) {
+        if let Some(v) = v {
+            f.push((key, self.string(v)));
+        }
+    }
+
+    /// A JSON array of already spelled values.
+    fn array(&self, values: impl Iterator<Item = String>) -> String {
+        let values: Vec<String> = values.collect();
+        format!("[{}]", values.join(&format!(",{}", self.space(3))))
+    }
+
+    fn money(&self, m: &Money) -> String {
+        self.line(vec![
+            ("amount", self.string(&m.amount)),
+            ("currency", self.string(&m.currency)),
+        ])
+    }
+
+    fn threat_counts(&self, c: &ThreatCounts) -> String {
+        let mut g = Vec::new();
+        for (key, v) in [
+            ("drones", c.drones),
+            ("cruise_missiles", c.cruise_missiles),
+            ("ballistic_missiles", c.ballistic_missiles),
+        ] {
+            if let Some(v) = v {
+                g.push((key, v.to_string()));
+            }
+        }
+        self.line(g)
     }
 }
 
