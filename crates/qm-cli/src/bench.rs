@@ -295,7 +295,6 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // As-of balance latency on random keys and times.
     let keys: Vec<(String, String)> = ledger
         .keys()
-        .iter()
         .step_by((ledger.keys().len() / 50_000).max(1))
         .map(|k| {
             (
@@ -306,7 +305,6 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let (t0, t1) = ledger
         .keys()
-        .iter()
         .filter_map(|k| k.timeline.last_time())
         .fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
     let mut rng = 0x2545F4914F6CDD1Du64;
@@ -375,7 +373,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             let out = std::process::Command::new(&exe)
                 .arg("--db")
                 .arg(&db)
-                .args(["balance", "--holder", "H0007", "--json"])
+                .args(["balance", "--holder", "D0007", "--json"])
                 .output()?;
             if !out.status.success() {
                 bail!(

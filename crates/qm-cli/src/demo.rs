@@ -94,7 +94,6 @@ pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let ledger = state.ledger();
     let at = ledger
         .keys()
-        .iter()
         .filter_map(|k| k.timeline.last_time())
         .max()
         .unwrap_or(0);

@@ -165,7 +165,7 @@ pub fn review_over(ledger: &Ledger, org: Option<&str>, as_of: Time, horizon: u32
             continue;
         }
         for &k in ledger.holder_keys(h) {
-            let key = &ledger.keys()[k as usize];
+            let key = ledger.key(k);
             let qty = key.timeline.balance_at(as_of) as i128;
             let i = key.item as usize;
             match holder.kind {

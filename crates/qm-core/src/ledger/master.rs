@@ -8,7 +8,7 @@ use hashbrown::{HashMap, HashSet};
 use super::{Declared, Outcome};
 use crate::codec::{Enc, R, W};
 use crate::rejection::Violation;
-use crate::{FirstDifference, Holder, Item, Org, SnapshotError};
+use crate::{FirstDifference, Holder, HolderKind, Item, Org, SnapshotError};
 
 /// Index of an org in [`Master::orgs`].
 pub type OrgIdx = u32;
@@ -25,6 +25,9 @@ pub(crate) struct Master {
     pub(crate) holder_index: HashMap<Box<str>, HolderIdx>,
     /// The org of each holder, by holder index: the hot path's way to a holder's owner.
     pub(crate) holder_org: Vec<OrgIdx>,
+    /// The kind of each holder, by holder index (one byte each, so the hot path does not
+    /// read whole holder records).
+    pub(crate) holder_kind: Vec<HolderKind>,
     pub(crate) items: Vec<Item>,
     pub(crate) item_index: HashMap<Box<str>, ItemIdx>,
     /// Every category some item has, so that a pause naming a category no item has (a typo
@@ -47,6 +50,7 @@ impl Master {
             self.holder_index.remove(h.id.as_str());
         }
         self.holder_org.truncate(holders);
+        self.holder_kind.truncate(holders);
         for i in self.items.drain(items..) {
             self.item_index.remove(i.code.as_str());
         }
@@ -68,6 +72,9 @@ impl Master {
     }
     pub(crate) fn holder(&self, h: HolderIdx) -> &Holder {
         &self.holders[h as usize]
+    }
+    pub(crate) fn kind(&self, h: HolderIdx) -> HolderKind {
+        self.holder_kind[h as usize]
     }
     pub(crate) fn item(&self, i: ItemIdx) -> &Item {
         &self.items[i as usize]
@@ -125,6 +132,7 @@ impl Master {
             .insert(h.id.as_str().into(), self.holders.len() as HolderIdx);
         self.holders.push(h.clone());
         self.holder_org.push(org);
+        self.holder_kind.push(h.kind);
         Ok(Declared::New)
     }
 
@@ -171,6 +179,7 @@ impl Master {
                 return r.err("holder listed twice");
             }
             m.holder_org.push(org);
+            m.holder_kind.push(h.kind);
             m.holders.push(h);
         }
         for it in Vec::<Item>::dec(r)? {

@@ -48,7 +48,7 @@ pub use inventory::InventoryState;
 pub use master::{HolderIdx, ItemIdx, OrgIdx};
 pub use pauses::{PauseState, ResumeState};
 pub use serials::{Serial, SerialMove};
-pub use stock::{Key, KeyIdx, LotIdx, OrgStock};
+pub use stock::{KeyIdx, KeyRef, LotIdx, OrgStock};
 pub use transfers::{
     AllocationState, CancelLine, CancelState, Earmark, FloorBreach, LineEvent, LineFigures,
     LineState, Stage, TransferIdx, TransferState,
@@ -483,7 +483,7 @@ impl Ledger {
                 },
             ));
         }
-        let from_kind = master.holder(from).kind;
+        let from_kind = master.kind(from);
         if from_kind == HolderKind::Sink {
             return Err((
                 "from",
@@ -492,7 +492,7 @@ impl Ledger {
                 },
             ));
         }
-        if master.holder(to).kind == HolderKind::Source {
+        if master.kind(to) == HolderKind::Source {
             return Err((
                 "to",
                 Violation::SourceReceives {
@@ -632,8 +632,17 @@ impl Ledger {
     pub fn floors(&self) -> &[Floor] {
         &self.floors.records
     }
-    pub fn keys(&self) -> &[Key] {
-        &self.stock.keys
+    /// Every (holder, item, lot) key, in the order made.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = KeyRef<'_>> + Clone + '_ {
+        (0..self.stock.keys.len() as KeyIdx).map(|k| self.stock.key_ref(k))
+    }
+    /// One key.
+    pub fn key(&self, k: KeyIdx) -> KeyRef<'_> {
+        self.stock.key_ref(k)
+    }
+    /// Number of keys.
+    pub fn key_count(&self) -> usize {
+        self.stock.keys.len()
     }
     pub fn serials(&self) -> &[Serial] {
         &self.serials.serials
@@ -729,7 +738,7 @@ impl Ledger {
         };
         let mut out = Vec::new();
         let mut visit = |k: KeyIdx| {
-            let key = &self.stock.keys[k as usize];
+            let key = self.stock.key_ref(k);
             if item.is_some_and(|i| i != key.item) || lot.is_some_and(|l| l != key.lot) {
                 return;
             }

@@ -30,15 +30,31 @@ pub type KeyIdx = u32;
 /// "No mirror" in [`Key::mirror`].
 const NO_MIRROR: u32 = u32::MAX;
 
-/// One (holder, item, lot) balance and its history.
+/// One (holder, item, lot) balance and its history: the part every movement touches, 64
+/// bytes, so that a key's look-up on the hot path costs one cache line. The holder and lot,
+/// which only queries and messages need, are in [`KeyMeta`].
 #[derive(Debug, Clone)]
-pub struct Key {
+pub(crate) struct Key {
+    pub(crate) item: ItemIdx,
+    /// Index of the key's available-stock mirror in [`Stock::mirrors`], or `NO_MIRROR`.
+    mirror: u32,
+    pub(crate) timeline: Timeline,
+}
+
+/// The holder and lot of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyMeta {
+    pub(crate) holder: HolderIdx,
+    pub(crate) lot: LotIdx,
+}
+
+/// A (holder, item, lot) balance and its history, as queries see it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRef<'a> {
     pub holder: HolderIdx,
     pub item: ItemIdx,
     pub lot: LotIdx,
-    /// Index of the key's available-stock mirror in [`Stock::mirrors`], or `NO_MIRROR`.
-    mirror: u32,
-    pub timeline: Timeline,
+    pub timeline: &'a Timeline,
 }
 
 /// One org's stock of one item at its depots.
@@ -119,6 +135,8 @@ pub(crate) struct Stock {
     /// Lot names; index 0 is the empty name, meaning "no lot".
     pub(crate) lots: Names,
     pub(crate) keys: Vec<Key>,
+    /// The holder and lot of each key, by key index.
+    pub(crate) key_meta: Vec<KeyMeta>,
     pub(crate) key_index: HashMap<(HolderIdx, ItemIdx, LotIdx), KeyIdx>,
     /// Keys per holder, for filtered balance queries.
     pub(crate) holder_keys: Vec<Vec<KeyIdx>>,
@@ -141,6 +159,7 @@ impl Default for Stock {
         Stock {
             lots,
             keys: Vec::new(),
+            key_meta: Vec::new(),
             key_index: HashMap::new(),
             holder_keys: Vec::new(),
             mirrors: Vec::new(),
@@ -208,9 +227,13 @@ impl Stock {
         }
         self.lots.truncate(marks.lots);
         let mut holders_with_new_keys = Vec::new();
-        for k in self.keys.drain(marks.keys..) {
-            self.key_index.remove(&(k.holder, k.item, k.lot));
-            holders_with_new_keys.push(k.holder);
+        for (k, meta) in self
+            .keys
+            .drain(marks.keys..)
+            .zip(self.key_meta.drain(marks.keys..))
+        {
+            self.key_index.remove(&(meta.holder, k.item, meta.lot));
+            holders_with_new_keys.push(meta.holder);
         }
         for h in holders_with_new_keys {
             if let Some(list) = self.holder_keys.get_mut(h as usize) {
@@ -232,6 +255,17 @@ impl Stock {
         (lot != 0).then(|| &*self.lots.names[lot as usize])
     }
 
+    /// A key as queries see it.
+    pub(crate) fn key_ref(&self, k: KeyIdx) -> KeyRef<'_> {
+        let (key, meta) = (&self.keys[k as usize], self.key_meta[k as usize]);
+        KeyRef {
+            holder: meta.holder,
+            item: key.item,
+            lot: meta.lot,
+            timeline: &key.timeline,
+        }
+    }
+
     pub(crate) fn key_idx(&self, holder: HolderIdx, item: ItemIdx, lot: LotIdx) -> Option<KeyIdx> {
         self.key_index.get(&(holder, item, lot)).copied()
     }
@@ -243,12 +277,11 @@ impl Stock {
         }
         let k = self.keys.len() as KeyIdx;
         self.keys.push(Key {
-            holder,
             item,
-            lot,
             mirror: NO_MIRROR,
             timeline: Timeline::default(),
         });
+        self.key_meta.push(KeyMeta { holder, lot });
         self.key_index.insert((holder, item, lot), k);
         self.holder_keys[holder as usize].push(k);
         k
@@ -329,7 +362,7 @@ impl Stock {
         mv: &Move,
     ) -> Result<(KeyIdx, KeyIdx), (HolderIdx, LotIdx)> {
         let depot_org = |h: HolderIdx| {
-            (master.holder(h).kind == HolderKind::Depot).then(|| master.holder_org[h as usize])
+            (master.kind(h) == HolderKind::Depot).then(|| master.holder_org[h as usize])
         };
         let (mut from_org, mut to_org) = (depot_org(mv.from), depot_org(mv.to));
         if from_org.is_some() && from_org == to_org {
@@ -419,7 +452,7 @@ impl Stock {
                     .rev()
                     .find(|x| x.1 <= at)
                     .map_or(w[i].2, |x| x.2);
-                let k = &self.keys[key as usize];
+                let k = self.key_ref(key);
                 let item = master.item(k.item).code.clone();
                 let holder = master.holder(k.holder).id.clone();
                 let lot = self.lot_name(k.lot).map(str::to_owned);
@@ -447,16 +480,17 @@ impl Stock {
         self.movements.enc(w);
         self.lots.names.enc(w);
         // Keys with history, in creation order (deterministic for a given journal).
-        let live: Vec<&Key> = self
+        let live: Vec<(&Key, &KeyMeta)> = self
             .keys
             .iter()
-            .filter(|k| !k.timeline.is_empty() || k.mirror != NO_MIRROR)
+            .zip(&self.key_meta)
+            .filter(|(k, _)| !k.timeline.is_empty() || k.mirror != NO_MIRROR)
             .collect();
         w.u(live.len() as u64);
-        for k in live {
-            w.u(k.holder as u64);
+        for (k, meta) in live {
+            w.u(meta.holder as u64);
             w.u(k.item as u64);
-            w.u(k.lot as u64);
+            w.u(meta.lot as u64);
             k.timeline.enc(w);
             match k.mirror {
                 NO_MIRROR => w.u(0),
@@ -514,12 +548,11 @@ impl Stock {
             };
             s.holder_keys[holder as usize].push(k);
             s.keys.push(Key {
-                holder,
                 item,
-                lot,
                 mirror,
                 timeline,
             });
+            s.key_meta.push(KeyMeta { holder, lot });
         }
         let n = r.len()?;
         for _ in 0..n {

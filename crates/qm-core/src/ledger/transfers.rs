@@ -654,7 +654,7 @@ impl Transfers {
         index: usize,
         cx: &mut BatchCx,
     ) -> Result<(), Outcome> {
-        let from = stock.keys[from_key as usize].holder;
+        let from = stock.key_meta[from_key as usize].holder;
         let to = master
             .holder_idx(&m.to)
             .expect("the movement's holders are known");
@@ -831,7 +831,7 @@ impl Transfers {
                 let key = self.earmarks[e as usize].key;
                 self.earmark_event(e, c.time, -(take as i64));
                 if !stock.earmark(key, donor, c.time, -(take as i64)) {
-                    let k = &stock.keys[key as usize];
+                    let k = stock.key_ref(key);
                     return Err((
                         "transfer",
                         Violation::VolumeExceeded {

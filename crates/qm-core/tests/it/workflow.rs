@@ -59,7 +59,7 @@ fn run(text: &str, probes: &[&str]) -> String {
                 );
             }
         }
-        for (k, key) in l.keys().iter().enumerate() {
+        for (k, key) in l.keys().enumerate() {
             let e = l.key_earmarked(k as KeyIdx, as_of);
             if e != 0 {
                 out += &format!(

@@ -554,7 +554,7 @@ proptest! {
             for at in [5i64, 15, 30, 45, 60] {
                 let t = secs(&at.to_string());
                 for d in ["d1", "d2"] {
-                    let key = l.keys().iter().position(|k| {
+                    let key = l.keys().position(|k| {
                         l.holders()[k.holder as usize].id == d && l.items()[k.item as usize].code == item
                     });
                     let ours = key.map_or(0, |k| l.key_earmarked(k as KeyIdx, Some(t)));
