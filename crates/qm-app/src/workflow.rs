@@ -35,6 +35,16 @@ impl State {
         Ok(qm_report::transfers_summary(&self.ledger, f, as_of))
     }
 
+    /// The donor view's totals per (donor, category) as of `as_of`.
+    pub fn donor_totals(
+        &self,
+        f: &TransferFilter<'_>,
+        as_of: Time,
+    ) -> Result<Vec<qm_report::DonorTotal>, AppError> {
+        self.check_transfer_filter(f)?;
+        Ok(qm_report::donor_totals(&self.ledger, f, as_of))
+    }
+
     /// The transfers committed by `as_of` that the filter takes in.
     pub fn transfers(
         &self,

@@ -117,6 +117,10 @@ enum Command {
         /// allocated, dispatched, delivered and in transit.
         #[arg(long)]
         summary: bool,
+        /// Print the donor view's totals per (donor, category) instead: committed,
+        /// allocated, dispatched, delivered, and their values where known.
+        #[arg(long, conflicts_with = "summary")]
+        totals: bool,
         /// RFC 3339 time or date (default: now).
         #[arg(long, value_parser = parse_time_arg)]
         as_of: Option<Time>,
@@ -384,6 +388,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Transfers {
             summary,
+            totals,
             as_of,
             donor,
             recipient,
@@ -401,7 +406,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let at = as_of.unwrap_or_else(now);
             let mut out = out::buffered();
-            if summary {
+            if totals {
+                let rows = state.donor_totals(&filter, at)?;
+                if json {
+                    serde_json::to_writer(&mut out, &rows)?;
+                    writeln!(out)?;
+                } else {
+                    out.write_all(tables::totals(&rows).as_bytes())?;
+                }
+            } else if summary {
                 let rows = state.transfers_summary(&filter, at)?;
                 if json {
                     serde_json::to_writer(&mut out, &rows)?;

@@ -56,6 +56,40 @@ pub fn summary(rows: &[SummaryRow]) -> String {
     s
 }
 
+/// The donor view's totals per (donor, category).
+pub fn totals(rows: &[qm_report::DonorTotal]) -> String {
+    let dw = width("DONOR", rows.iter().map(|r| r.donor.as_str()));
+    let cw = width("CATEGORY", rows.iter().map(|r| r.category.as_str()));
+    let mut s = format!(
+        "{:<dw$}  {:<cw$}  {:>11} {:>11} {:>11} {:>11}  {:<24} {}\n",
+        "DONOR",
+        "CATEGORY",
+        "COMMITTED",
+        "ALLOCATED",
+        "DISPATCHED",
+        "DELIVERED",
+        "COMMITTED VALUE",
+        "DELIVERED VALUE"
+    );
+    for r in rows {
+        s += &format!(
+            "{:<dw$}  {:<cw$}  {:>11} {:>11} {:>11} {:>11}  {:<24} {}\n",
+            r.donor,
+            r.category,
+            group(r.committed as i128),
+            group(r.allocated as i128),
+            group(r.dispatched as i128),
+            group(r.delivered as i128),
+            money(&r.committed_value),
+            money(&r.delivered_value)
+        );
+    }
+    if rows.is_empty() {
+        s += "(nothing committed)\n";
+    }
+    s
+}
+
 /// The list of transfers, a line each, then a line per item.
 pub fn list(rows: &[TransferRow]) -> String {
     let idw = width("TRANSFER", rows.iter().map(|r| r.id.as_str()));

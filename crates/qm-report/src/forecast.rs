@@ -281,6 +281,19 @@ pub struct Projection {
     /// The instant it first falls below the floor, if it does within the horizon.
     #[serde(skip)]
     pub breach_at: Option<Time>,
+    /// Projected available stock and the floor at `as_of` and at the end of each whole
+    /// month after it (`as_of` plus k months), for charts.
+    #[serde(skip)]
+    pub series: Vec<SeriesPoint>,
+}
+
+/// One point of a projection: available stock (whole units, rounded down) and the floor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeriesPoint {
+    #[serde(serialize_with = "crate::ser_time")]
+    pub at: Time,
+    pub available: i128,
+    pub floor: i128,
 }
 
 /// A rate: `monthly(k)` billionths in the k-th month after as_of's month, active over
@@ -433,6 +446,9 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
             }
         }
     }
+    // The instants the series is sampled at: as_of plus each whole month.
+    let samples: Vec<Time> = (0..=horizon as i64).map(|k| add_months(as_of, k)).collect();
+    points.extend(samples.iter().copied().filter(|&t| t > as_of && t < end));
     points.sort_unstable();
     points.dedup();
     // Each rate's contribution over [p, q), inside one calendar month.
@@ -454,6 +470,19 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
         breach = Some(as_of);
     }
     let mut totals = vec![0i128; flows.len()];
+    let mut series = Vec::with_capacity(samples.len());
+    let mut next_sample = 0;
+    let mut sample = |t: Time, level: i128, series: &mut Vec<SeriesPoint>| {
+        while next_sample < samples.len() && samples[next_sample] == t {
+            series.push(SeriesPoint {
+                at: t,
+                available: level.div_euclid(SCALE),
+                floor: floor_at(t).div_euclid(SCALE),
+            });
+            next_sample += 1;
+        }
+    };
+    sample(as_of, level, &mut series);
     for w in points.windows(2) {
         let (p, q) = (w[0], w[1]);
         let mut change = 0i128;
@@ -474,6 +503,7 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
             breach = Some(t_c);
         }
         level = next;
+        sample(q, level, &mut series);
         if breach.is_none() && q < end && level < floor_at(q) {
             breach = Some(q);
         }
@@ -511,6 +541,7 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
         available_at_horizon: level.div_euclid(SCALE),
         flows,
         breach_at: breach,
+        series,
     }
 }
 
@@ -531,4 +562,34 @@ mod tests {
         assert_eq!(month_start(2025, 13), at(2026, 1, 1));
         assert_eq!(month_start(2025, 0), at(2024, 12, 1));
     }
+}
+
+/// The projection of every item for `org` (every org when `None`): what charts draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemSeries {
+    pub item: String,
+    pub name: String,
+    pub points: Vec<SeriesPoint>,
+}
+
+/// Projected available stock against the floor, month by month over the horizon, for the
+/// items of a review (in its order).
+pub fn projection_series(ledger: &Ledger, review: &crate::Review) -> Vec<ItemSeries> {
+    let orgs: Vec<OrgIdx> = match &review.org {
+        Some(o) => ledger.org_idx(o).into_iter().collect(),
+        None => (0..ledger.orgs().len() as OrgIdx).collect(),
+    };
+    let fc = Forecaster::new(ledger, &orgs, review.as_of, review.horizon);
+    review
+        .items
+        .iter()
+        .filter_map(|i| {
+            let idx = ledger.item_idx(&i.item)?;
+            Some(ItemSeries {
+                item: i.item.clone(),
+                name: i.name.clone(),
+                points: fc.project(idx, i.available).series,
+            })
+        })
+        .collect()
 }

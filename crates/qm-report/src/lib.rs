@@ -24,8 +24,8 @@ pub use review::{
     review, review_over, what_if, DepotQty, Figures, Review, ReviewItem, HORIZON_DEFAULT,
 };
 pub use transfers::{
-    transfer_detail, transfers_list, transfers_summary, SummaryRow, TransferDetail, TransferFilter,
-    TransferRow, TransferState,
+    donor_totals, transfer_detail, transfers_list, transfers_summary, DonorTotal, SummaryRow,
+    TransferDetail, TransferFilter, TransferRow, TransferState,
 };
 
 /// Times in reports: RFC 3339 UTC, as the interchange writes them.

@@ -475,3 +475,69 @@ pub fn transfer_detail(ledger: &Ledger, id: &str, as_of: Time) -> Option<Transfe
         batches: s.batches.clone(),
     })
 }
+
+/// The donor view's totals: per donor and category, what is committed, allocated, dispatched
+/// and delivered, in quantity and, where values are known, in value: the shape an aid
+/// tracker publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DonorTotal {
+    pub donor: String,
+    pub category: String,
+    pub committed: u128,
+    pub allocated: u128,
+    pub dispatched: u128,
+    pub delivered: u128,
+    /// Known only when every row of the group has a value in one currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub committed_value: Option<MoneyOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocated_value: Option<MoneyOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_value: Option<MoneyOut>,
+}
+
+/// Per (donor, category) totals of the donor view as of `as_of`, sorted by donor and category.
+pub fn donor_totals(ledger: &Ledger, filter: &TransferFilter<'_>, as_of: Time) -> Vec<DonorTotal> {
+    #[derive(Default)]
+    struct Acc {
+        q: [u128; 4],
+        values: [MoneySum; 3],
+    }
+    let mut groups: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    for r in transfers_summary(ledger, filter, as_of) {
+        let acc = groups
+            .entry((r.donor.clone(), r.category.clone()))
+            .or_default();
+        for (slot, v) in acc
+            .q
+            .iter_mut()
+            .zip([r.committed, r.allocated, r.dispatched, r.delivered])
+        {
+            *slot += v;
+        }
+        for (sum, v) in
+            acc.values
+                .iter_mut()
+                .zip([&r.committed_value, &r.allocated_value, &r.delivered_value])
+        {
+            match v {
+                Some(m) => sum.add(&m.currency, crate::money::Amount::parse(&m.amount)),
+                None => sum.add("", None),
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((donor, category), acc)| DonorTotal {
+            donor,
+            category,
+            committed: acc.q[0],
+            allocated: acc.q[1],
+            dispatched: acc.q[2],
+            delivered: acc.q[3],
+            committed_value: acc.values[0].total(),
+            allocated_value: acc.values[1].total(),
+            delivered_value: acc.values[2].total(),
+        })
+        .collect()
+}

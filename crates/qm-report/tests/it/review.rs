@@ -26,6 +26,18 @@ fn months_of_cover_count_whole_months_until_the_floor_is_crossed() {
     let r = review_over(&s.ledger, Some("US"), t("2025-02-01"), 24);
     let i = item(&r, "SHELL");
     assert_eq!((i.on_hand, i.available, i.floor), (100, 100, 40));
+    // The chart's series: month by month, 100, 80, 60, 40, 20, 0, -20...
+    let series = qm_report::forecast::projection_series(&s.ledger, &r);
+    let shell = series.iter().find(|x| x.item == "SHELL").unwrap();
+    assert_eq!(shell.points.len(), 25);
+    assert_eq!(
+        shell.points[..6]
+            .iter()
+            .map(|p| (p.available, p.floor))
+            .collect::<Vec<_>>(),
+        [(100, 40), (80, 40), (60, 40), (40, 40), (20, 40), (0, 40)]
+    );
+    assert_eq!(shell.points[24].available, 100 - 24 * 20);
     assert_eq!(i.months_of_cover, Some(3));
     assert_eq!(i.first_breach.as_deref(), Some("2025-05"));
     // Over 24 months, 480 consumed.
