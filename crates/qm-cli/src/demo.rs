@@ -89,6 +89,33 @@ pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     let elapsed = started.elapsed();
+    // The mid-2025 story, on top of the movements: each step one batch, through `qm apply`'s
+    // path; the refusals are part of it.
+    let steps = {
+        let state = app.read()?;
+        qm_sim::story::mid_2025(state.ledger())
+    };
+    let mut told = Vec::new();
+    for step in steps.iter().flatten() {
+        let lines: Vec<u32> = (1..=step.records.len() as u32).collect();
+        match (
+            app.apply_records("story", &step.records, &lines),
+            step.refused,
+        ) {
+            (Ok(_), false) => told.push(format!("  ok       {}", step.title)),
+            (Err(AppError::Rejected { rejection, .. }), true) => {
+                told.push(format!("  REFUSED  {}", step.title));
+                for e in &rejection.errors {
+                    told.push(format!("           {}", e.violation));
+                }
+            }
+            (Ok(_), true) => bail!(
+                "the story's step was accepted, but must be refused: {}",
+                step.title
+            ),
+            (Err(e), _) => return Err(anyhow::Error::from(e).context(step.title.clone())),
+        }
+    }
     app.snapshot()?;
     let state = app.read()?;
     let ledger = state.ledger();
@@ -123,6 +150,21 @@ pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         out.write_all(review_table(ledger, r).as_bytes())?;
         writeln!(out)?;
     }
+    if !told.is_empty() {
+        writeln!(out, "The mid-2025 pause, recorded on top of the movements:")?;
+        for line in &told {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "What the standing pause holds back, as of {}:",
+            qm_core::format_time_plain(at)
+        )?;
+        let pauses = state.pauses(at)?;
+        out.write_all(crate::tables::pauses(&pauses).as_bytes())?;
+        writeln!(out)?;
+    }
     let qm = format!("{} --db {}", shell_word(&program()), shell_word(db));
     let org = reviews.first().and_then(|r| r.org.clone());
     writeln!(out, "Try:")?;
@@ -131,6 +173,11 @@ pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(org) = org {
         writeln!(out, "  {qm} review --org {}", shell_word(&org))?;
+    }
+    if !told.is_empty() {
+        writeln!(out, "  {qm} pauses")?;
+        writeln!(out, "  {qm} transfer show {}", qm_sim::story::TRANSFER)?;
+        writeln!(out, "  {qm} transfers --summary")?;
     }
     writeln!(out, "  {qm} verify")?;
     out.flush()?;

@@ -23,5 +23,5 @@ mod scenario;
 pub mod time;
 mod uniform;
 
-pub use scenario::{realistic, Scenario, ScenarioBatches, ScenarioConfig};
+pub use scenario::{realistic, story, Scenario, ScenarioBatches, ScenarioConfig};
 pub use uniform::{uniform_master_data, uniform_workload, UniformWorkload, WorkloadConfig};

@@ -14,6 +14,7 @@
 
 mod catalog;
 mod engine;
+pub mod story;
 
 use std::sync::Arc;
 

@@ -1,0 +1,247 @@
+//! The mid-2025 story the demo tells on top of the scenario's movements: a US drawdown
+//! package to Ukraine is committed and approved, one approval breaches the US readiness floor
+//! for Patriot interceptors and goes through only with a recorded override, stock is
+//! dispatched to the Rzeszow hub and part of it delivered, then a pause on interceptors and
+//! 155 mm to Ukraine is imposed pending a review of US stockpiles, with a review date; an
+//! approval tried while it stands is refused naming it, while a dispatch dated before it,
+//! recorded late, is still accepted.
+//!
+//! The quantities are read off the ledger the scenario built, so that every step that should
+//! be accepted is (the depot holds the stock at and after the step's time, and the floor
+//! holds), and the refusals are refused for the reasons the story names.
+
+use qm_core::time::date;
+use qm_core::{
+    Allocate, HolderKind, Ledger, Money, Movement, Override, Pause, Record, Time, Tracking,
+    Transfer, TransferLine,
+};
+
+/// One step of the story: records applied as one batch, and whether the ledger must refuse
+/// them.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The effective date and what happens, for the reader.
+    pub title: String,
+    pub records: Vec<Record>,
+    /// The ledger must refuse the batch (the refusal is part of the story).
+    pub refused: bool,
+}
+
+/// The ids the story uses, for the commands the demo suggests.
+pub const TRANSFER: &str = "PDA-2025-06";
+pub const PAUSE: &str = "PAUSE-2025-07";
+const DONOR: &str = "US-DOD";
+const RECIPIENT: &str = "UA-AFU";
+const SHELL: &str = "AMMO-155-M795";
+const PAC3: &str = "MSL-PAC3-MSE";
+const HUB: &str = "RZE-US";
+const UNIT: &str = "UA-45ART";
+
+/// The (depot, lot, lowest balance from `from` on) of the donor's key of `item` that holds
+/// the most throughout, if any holds some.
+fn best_key(ledger: &Ledger, item: &str, from: Time) -> Option<(String, Option<String>, i64)> {
+    let item = ledger.item_idx(item)?;
+    let donor = ledger.org_idx(DONOR)?;
+    ledger
+        .keys()
+        .filter(|k| {
+            k.item == item
+                && ledger.holder_org(k.holder) == donor
+                && ledger.holders()[k.holder as usize].kind == HolderKind::Depot
+        })
+        .filter_map(|k| {
+            let (low, _) = k.timeline.lowest_in(from, Time::MAX)?;
+            Some((
+                ledger.holders()[k.holder as usize].id.clone(),
+                ledger.lot_name(k.lot).map(str::to_owned),
+                low,
+            ))
+        })
+        .max_by_key(|(d, _, low)| (*low, std::cmp::Reverse(d.clone())))
+        .filter(|(_, _, low)| *low > 0)
+}
+
+/// How far the donor's available stock of `item` stays above its floor from `from` on.
+fn floor_headroom(ledger: &Ledger, item: &str, from: Time) -> i64 {
+    let (Some(i), Some(o)) = (ledger.item_idx(item), ledger.org_idx(DONOR)) else {
+        return 0;
+    };
+    let Some(os) = ledger.org_stock(o, i) else {
+        return 0;
+    };
+    ledger
+        .floor_spans(o, i, from)
+        .iter()
+        .filter_map(|s| {
+            let (low, _) = os
+                .available
+                .lowest_in(s.start, s.end.unwrap_or(Time::MAX))?;
+            Some(low - s.min_qty as i64)
+        })
+        .min()
+        .unwrap_or_else(|| os.available.lowest_in(from, Time::MAX).map_or(0, |x| x.0))
+}
+
+fn value(ledger: &Ledger, item: &str, qty: u64) -> Option<Money> {
+    let it = &ledger.items()[ledger.item_idx(item)? as usize];
+    let unit = it.unit_value.as_ref()?;
+    let (int, frac) = unit.amount.split_once('.').unwrap_or((&unit.amount, ""));
+    let micros =
+        int.parse::<u128>().ok()? * 1_000_000 + format!("{frac:0<6}")[..6].parse::<u128>().ok()?;
+    let total = micros.checked_mul(qty as u128)?;
+    Some(Money {
+        amount: format!("{}.{:02}", total / 1_000_000, total % 1_000_000 / 10_000),
+        currency: unit.currency.clone(),
+    })
+}
+
+fn movement(
+    id: &str,
+    time: Time,
+    item: &str,
+    qty: u64,
+    from: &str,
+    to: &str,
+    lot: &Option<String>,
+) -> Record {
+    Record::Movement(Movement {
+        id: id.into(),
+        time,
+        item: item.into(),
+        qty,
+        from: from.into(),
+        to: to.into(),
+        lot: lot.clone(),
+        serials: None,
+        kind: Some("transfer".into()),
+        transfer: Some(TRANSFER.into()),
+        note: None,
+    })
+}
+
+/// The story's steps, in order, for the ledger the scenario built; `None` when the scenario
+/// is too small to tell it (no US 155 mm or Patriot stock in mid-2025).
+pub fn mid_2025(ledger: &Ledger) -> Option<Vec<Step>> {
+    let committed = date(2025, 6, 2);
+    let approved = date(2025, 6, 3);
+    let dispatched = date(2025, 6, 10);
+    let delivered = date(2025, 6, 20);
+    let late_dispatch = date(2025, 6, 25);
+    let paused = date(2025, 7, 1);
+    let review_by = date(2025, 8, 15);
+    let tried = date(2025, 7, 8);
+
+    let (shell_depot, shell_lot, shell_low) = best_key(ledger, SHELL, approved)?;
+    let shell_room = floor_headroom(ledger, SHELL, approved).min(shell_low);
+    let shell_qty = (shell_room / 4).min(12_000) as u64;
+    let (pac3_depot, pac3_lot, pac3_low) = best_key(ledger, PAC3, approved)?;
+    let pac3_qty = (pac3_low / 2).clamp(1, 12) as u64;
+    if shell_qty < 8 || ledger.items()[ledger.item_idx(SHELL)? as usize].tracking != Tracking::Lot {
+        return None;
+    }
+    let transfer = Record::Transfer(Transfer {
+        id: TRANSFER.into(),
+        time: committed,
+        donor: DONOR.into(),
+        recipient: RECIPIENT.into(),
+        lines: vec![
+            TransferLine {
+                item: SHELL.into(),
+                qty: shell_qty * 2,
+                value: value(ledger, SHELL, shell_qty * 2),
+            },
+            TransferLine {
+                item: PAC3.into(),
+                qty: pac3_qty,
+                value: value(ledger, PAC3, pac3_qty),
+            },
+        ],
+        authority: Some("Presidential Drawdown Authority, package 2025-06".into()),
+        note: Some("155 mm and Patriot interceptors for the summer".into()),
+    });
+    let allocate = |id: &str,
+                    time,
+                    item: &str,
+                    qty,
+                    from: &str,
+                    lot: &Option<String>,
+                    over: Option<Override>| {
+        Record::Allocate(Allocate {
+            id: id.into(),
+            time,
+            transfer: TRANSFER.into(),
+            item: item.into(),
+            qty,
+            from: from.into(),
+            lot: lot.clone(),
+            override_: over,
+        })
+    };
+    Some(vec![
+        Step {
+            title: format!("2025-06-02  {TRANSFER} committed: {} rounds of 155 mm and {pac3_qty} PAC-3 MSE to Ukraine", shell_qty * 2),
+            records: vec![transfer],
+            refused: false,
+        },
+        Step {
+            title: format!("2025-06-03  {shell_qty} rounds of 155 mm approved and earmarked at {shell_depot}"),
+            records: vec![allocate("ALLOC-2025-06-155", approved, SHELL, shell_qty, &shell_depot, &shell_lot, None)],
+            refused: false,
+        },
+        Step {
+            title: format!("2025-06-03  {pac3_qty} PAC-3 MSE: the approval would take US stock below its readiness floor"),
+            records: vec![allocate("ALLOC-2025-06-PAC3", approved, PAC3, pac3_qty, &pac3_depot, &pac3_lot, None)],
+            refused: true,
+        },
+        Step {
+            title: format!("2025-06-03  {pac3_qty} PAC-3 MSE approved with a recorded override of the floor"),
+            records: vec![allocate(
+                "ALLOC-2025-06-PAC3",
+                approved,
+                PAC3,
+                pac3_qty,
+                &pac3_depot,
+                &pac3_lot,
+                Some(Override {
+                    reason: "Patriot interceptors for the air defence of Kyiv: decided by the President".into(),
+                    by: "Deputy Secretary of Defense".into(),
+                }),
+            )],
+            refused: false,
+        },
+        Step {
+            title: format!("2025-06-10  {} rounds dispatched to {HUB}; 2025-06-20 {} delivered to {UNIT}", shell_qty / 2, shell_qty / 4),
+            records: vec![
+                movement("DISP-2025-06-155-1", dispatched, SHELL, shell_qty / 2, &shell_depot, HUB, &shell_lot),
+                movement("DLVR-2025-06-155-1", delivered, SHELL, shell_qty / 4, HUB, UNIT, &shell_lot),
+            ],
+            refused: false,
+        },
+        Step {
+            title: format!("2025-07-01  {PAUSE}: interceptors and 155 mm to Ukraine paused pending a review of US stockpiles (review by 2025-08-15)"),
+            records: vec![Record::Pause(Pause {
+                id: PAUSE.into(),
+                time: paused,
+                reason: "pending a review of US stockpiles: do we still keep enough for ourselves?".into(),
+                by: "US Secretary of Defense".into(),
+                items: Some(vec![PAC3.into(), SHELL.into()]),
+                categories: None,
+                donor: None,
+                recipient: Some(RECIPIENT.into()),
+                transfer: None,
+                review_by: Some(review_by),
+            })],
+            refused: false,
+        },
+        Step {
+            title: format!("2025-07-08  the rest of the 155 mm ({shell_qty} rounds) put up for approval while the pause stands"),
+            records: vec![allocate("ALLOC-2025-07-155", tried, SHELL, shell_qty, &shell_depot, &shell_lot, None)],
+            refused: true,
+        },
+        Step {
+            title: format!("2025-06-25  a dispatch of {} rounds dated before the pause, recorded late: accepted", shell_qty / 4),
+            records: vec![movement("DISP-2025-06-155-2", late_dispatch, SHELL, shell_qty / 4, &shell_depot, HUB, &shell_lot)],
+            refused: false,
+        },
+    ])
+}
