@@ -81,43 +81,64 @@ pub enum RecordKind {
     Org,
     Holder,
     Item,
-    Floor,
     Transfer,
+    Production,
+    Consumption,
+    Threat,
+    Inventory,
+    Floor,
     Pause,
     Resume,
     Allocate,
     Movement,
     Cancel,
-    Production,
-    Consumption,
-    Threat,
-    Inventory,
 }
 
 impl RecordKind {
-    /// Every kind, in the order a batch applies them (the enum's own order): a kind's
-    /// records refer only to records of kinds before it. Within one batch the ledger applies
-    /// every record of one kind before any record of the next, so the order of lines in a file
-    /// never matters: transfers before the pauses that may name them, pauses and resumptions
-    /// before the allocations and dispatches they stop, allocations before the dispatches
-    /// that use them, and cancellations last, so that "the whole undispatched remainder"
-    /// counts everything the batch dispatched.
+    /// Every kind: first the *declarations*, which a batch applies kind by kind in this
+    /// order before anything else (a kind's records refer only to kinds before it), so that
+    /// a file may name an org, holder, item or transfer on a line before the line declaring
+    /// it; then the kinds *recorded in order*, which a batch applies in file order, each
+    /// judged on the ledger as recorded before it (earlier batches and earlier lines): a
+    /// pause refuses only what is recorded after it, a floor judges only the approvals after
+    /// it, a cancellation's "undispatched remainder" is what is dispatched so far. The rules
+    /// about the final state of stock (no balance negative at any time, serials' chains,
+    /// earmarks never negative, allocations within commitments) are checked once the whole
+    /// batch is in, so within a file a movement may come before the one that supplies it.
+    /// Because file order is recording order, the whole history as one file (`qm export`)
+    /// applies to the same state.
     pub const ALL: [RecordKind; 14] = [
         RecordKind::Org,
         RecordKind::Holder,
         RecordKind::Item,
-        RecordKind::Floor,
         RecordKind::Transfer,
+        RecordKind::Production,
+        RecordKind::Consumption,
+        RecordKind::Threat,
+        RecordKind::Inventory,
+        RecordKind::Floor,
         RecordKind::Pause,
         RecordKind::Resume,
         RecordKind::Allocate,
         RecordKind::Movement,
         RecordKind::Cancel,
-        RecordKind::Production,
-        RecordKind::Consumption,
-        RecordKind::Threat,
-        RecordKind::Inventory,
     ];
+
+    /// Whether a batch applies this kind's records before the others (see
+    /// [`RecordKind::ALL`]).
+    pub fn is_declaration(self) -> bool {
+        matches!(
+            self,
+            RecordKind::Org
+                | RecordKind::Holder
+                | RecordKind::Item
+                | RecordKind::Transfer
+                | RecordKind::Production
+                | RecordKind::Consumption
+                | RecordKind::Threat
+                | RecordKind::Inventory
+        )
+    }
 
     /// The `type` in the interchange format.
     pub fn name(self) -> &'static str {

@@ -352,20 +352,18 @@ pub enum Existing {
 /// Looks at the file without writing anything: a ledger of a version this code knows, or an
 /// empty file; anything else is refused with [`StoreError::Format`].
 pub fn check_existing(conn: &Connection) -> Result<Existing> {
-    let application_id: i32 = conn
-        .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(|e| sql_error("reading application_id", e))?;
-    let has_meta: bool = conn
+    // One statement, so one snapshot: another process creating the schema between two reads
+    // must not make a new file look like a foreign one.
+    let (application_id, has_meta, objects): (i32, bool, i64) = conn
         .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
+            "SELECT (SELECT application_id FROM pragma_application_id()), \
+                    EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'), \
+                    (SELECT count(*) FROM sqlite_master)",
             [],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .map_err(|e| sql_error("reading the schema", e))?;
     if !has_meta {
-        let objects: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(|e| sql_error("reading the schema", e))?;
         if objects == 0 && (application_id == 0 || application_id == APPLICATION_ID) {
             return Ok(Existing::Empty);
         }

@@ -22,3 +22,4 @@ mod open_modes;
 mod race;
 mod support;
 mod tamper;
+mod workflow;

@@ -93,10 +93,17 @@ impl Floors {
 
     /// The floors in force from `from` on, as spans.
     pub(crate) fn spans_from(&self, org: OrgIdx, item: ItemIdx, from: Time) -> Vec<FloorSpan> {
-        let Some(steps) = self.steps.get(&(org, item)) else {
-            return Vec::new();
-        };
-        let mut out: Vec<FloorSpan> = Vec::new();
+        match self.steps.get(&(org, item)) {
+            Some(steps) => spans_of(steps, from),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The spans of a step function from `from` on.
+fn spans_of(steps: &[Step], from: Time) -> Vec<FloorSpan> {
+    let mut out: Vec<FloorSpan> = Vec::new();
+    {
         for (i, s) in steps.iter().enumerate() {
             let end = steps.get(i + 1).and_then(|n| n.start);
             if end.is_some_and(|e| e <= from) {
@@ -109,9 +116,11 @@ impl Floors {
                 min_qty: s.min_qty,
             });
         }
-        out
     }
+    out
+}
 
+impl Floors {
     pub(crate) fn encode(&self, w: &mut W<'_>) {
         self.records.enc(w);
     }

@@ -163,8 +163,6 @@ pub(crate) struct Effects {
     pub(crate) withdrawals: Vec<(KeyIdx, Time, usize)>,
     /// (serial, time) → record index of every serial movement.
     pub(crate) serial_moves: HashMap<(u32, Time), usize>,
-    /// (record index, allocation) of every allocation.
-    pub(crate) allocations: Vec<(usize, u32)>,
     /// (record index, transfer, line, time) of every allocation and cancellation.
     pub(crate) lines: Vec<(usize, TransferIdx, u32, Time)>,
     /// (record index, earmark, time) of every dispatch.
@@ -333,6 +331,7 @@ impl Ledger {
                 Record::Allocate(a) => self.transfers.allocate(
                     &self.master,
                     &mut self.stock,
+                    &self.floors,
                     &self.pauses,
                     a,
                     index,
@@ -361,14 +360,8 @@ impl Ledger {
             .check_withdrawals(&self.master, batch, &mut cx.effects, &mut errors);
         self.serials
             .check_chains(&self.master, &cx.effects, &mut errors);
-        self.transfers.check(
-            &self.master,
-            &self.stock,
-            &self.floors,
-            batch,
-            &cx.effects,
-            &mut errors,
-        );
+        self.transfers
+            .check(&self.master, batch, &cx.effects, &mut errors);
         if !errors.is_empty() {
             self.rollback();
             return Err(Rejection {
@@ -575,20 +568,30 @@ impl Ledger {
     }
 }
 
-/// The indexes of a batch's records, kind by kind in [`RecordKind::ALL`]'s order, file
-/// order within a kind (a counting sort: the batch is read twice, never compared).
+/// The order a batch's records are applied in: the declarations kind by kind in
+/// [`RecordKind::ALL`]'s order (file order within a kind), then every other record in file
+/// order (a counting sort: the batch is read twice, never compared).
 fn kind_order(batch: &[Record]) -> Vec<usize> {
     const KINDS: usize = RecordKind::ALL.len();
-    let mut starts = [0usize; KINDS + 1];
+    // The declarations' slots, then one shared slot (KINDS) for records in file order.
+    let slot_of = |r: &Record| {
+        let k = r.kind();
+        if k.is_declaration() {
+            k as usize
+        } else {
+            KINDS
+        }
+    };
+    let mut starts = [0usize; KINDS + 2];
     for r in batch {
-        starts[r.kind() as usize + 1] += 1;
+        starts[slot_of(r) + 1] += 1;
     }
-    for k in 0..KINDS {
+    for k in 0..=KINDS {
         starts[k + 1] += starts[k];
     }
     let mut order = vec![0usize; batch.len()];
     for (i, r) in batch.iter().enumerate() {
-        let slot = &mut starts[r.kind() as usize];
+        let slot = &mut starts[slot_of(r)];
         order[*slot] = i;
         *slot += 1;
     }

@@ -92,7 +92,7 @@ impl Pauses {
     }
 
     /// The refusal for a record about `item` of transfer `state` at `time`, when a pause in
-    /// scope stands then (the earliest-recorded such pause).
+    /// scope, recorded before it, stands then (the earliest-recorded such pause).
     pub(crate) fn matching(
         &self,
         master: &Master,

@@ -29,6 +29,7 @@ use super::{known, BatchCx, Declared, Effects, Errors, Outcome, Registry};
 use crate::codec::{enc_struct, Enc, R, W};
 use crate::limits::QTY_MAX;
 use crate::rejection::Violation;
+use crate::timeline::Timeline;
 use crate::{
     Allocate, Cancel, HolderKind, Movement, Override, Record, SnapshotError, Time, Transfer,
     TransferLine,
@@ -319,9 +320,6 @@ enum Undo {
     Batch {
         transfer: u32,
     },
-    Breach {
-        allocation: u32,
-    },
     Label(Box<str>),
 }
 
@@ -354,11 +352,7 @@ impl Transfers {
     }
 
     pub(crate) fn rollback(&mut self) {
-        let (transfers, allocations, earmarks) = (
-            self.list.mark(),
-            self.allocations.mark(),
-            self.earmarks_mark,
-        );
+        let (transfers, earmarks) = (self.list.mark(), self.earmarks_mark);
         for u in std::mem::take(&mut self.undo).into_iter().rev() {
             match u {
                 Undo::LineEvent {
@@ -375,9 +369,6 @@ impl Transfers {
                 }
                 Undo::Batch { transfer } if (transfer as usize) < transfers => {
                     self.list.list[transfer as usize].batches.pop();
-                }
-                Undo::Breach { allocation } if (allocation as usize) < allocations => {
-                    self.allocations.list[allocation as usize].breach = None;
                 }
                 Undo::Label(label) => {
                     self.labels.remove(&label);
@@ -556,10 +547,12 @@ impl Transfers {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn allocate(
         &mut self,
         master: &Master,
         stock: &mut Stock,
+        floors: &super::floors::Floors,
         pauses: &Pauses,
         a: &Allocate,
         index: usize,
@@ -601,6 +594,39 @@ impl Transfers {
         }
         let lot = a.lot.as_deref().map_or(0, |l| stock.lots.intern(l));
         let key = stock.key(from, item, lot);
+        // Judged on the ledger as recorded before it: the depot's available stock must cover
+        // it at its time and after, and the donor's available stock stay at or above the
+        // floor (or the override accept the breach).
+        let qty = a.qty as i64;
+        let available = stock
+            .mirror(key)
+            .unwrap_or(&stock.keys[key as usize].timeline);
+        if let Some((at, bal)) = first_short(available, a.time, qty) {
+            return Err((
+                "qty",
+                Violation::DepotShort {
+                    holder: a.from.clone(),
+                    item: a.item.clone(),
+                    lot: a.lot.clone(),
+                    at,
+                    short_by: (qty - bal) as u64,
+                },
+            ));
+        }
+        let breach = floor_breach(stock, floors, donor, item, a.time, qty);
+        if let (Some(b), None) = (breach, &a.override_) {
+            return Err((
+                "qty",
+                Violation::BelowFloor {
+                    item: a.item.clone(),
+                    org: state.record.donor.clone(),
+                    floor: b.floor,
+                    available: b.available,
+                    at: b.at,
+                    short_by: b.short_by,
+                },
+            ));
+        }
         let earmark = self.earmark_of(t, line, key);
         self.earmark_event(earmark, a.time, a.qty as i64);
         self.line_event(
@@ -623,17 +649,16 @@ impl Transfers {
             ));
         }
         self.touch(t, cx.seq);
-        let allocation = self.allocations.push(
+        self.allocations.push(
             &a.id,
             AllocationState {
                 record: a.clone(),
                 transfer: t,
                 line,
                 earmark,
-                breach: None,
+                breach,
             },
         );
-        cx.effects.allocations.push((index, allocation));
         cx.effects.lines.push((index, t, line, a.time));
         Ok(Declared::New)
     }
@@ -677,19 +702,8 @@ impl Transfers {
             if let Some(p) = pauses.matching(master, state, t, item, m.time) {
                 return Err(("transfer", p));
             }
-            let Some(&earmark) = self.earmark_index.get(&(t, from_key)) else {
-                return Err((
-                    "qty",
-                    Violation::ExceedsEarmark {
-                        transfer: state.record.id.clone(),
-                        item: m.item.clone(),
-                        holder: m.from.clone(),
-                        lot: m.lot.clone(),
-                        at: m.time,
-                        short_by: m.qty,
-                    },
-                ));
-            };
+            // Checked once the whole batch is in: the earmark may come on a later line.
+            let earmark = self.earmark_of(t, line, from_key);
             self.earmark_event(earmark, m.time, -(m.qty as i64));
             if !stock.earmark(from_key, donor, m.time, -(m.qty as i64)) {
                 return Err((
@@ -885,13 +899,11 @@ impl Transfers {
         Ok(Declared::New)
     }
 
-    /// After the whole batch: allocations within commitments, depots' available stock not
-    /// negative, donors' floors kept (or overridden), dispatches within their earmarks.
+    /// After the whole batch: allocations within commitments and dispatches within their
+    /// earmarks, at every time (what every accepted batch leaves true).
     pub(crate) fn check(
         &mut self,
         master: &Master,
-        stock: &Stock,
-        floors: &super::floors::Floors,
         batch: &[Record],
         effects: &Effects,
         errors: &mut Errors,
@@ -927,66 +939,6 @@ impl Transfers {
                         at,
                     },
                 );
-            }
-        }
-        for &(index, a) in &effects.allocations {
-            let alloc = &self.allocations.list[a as usize];
-            let rec = &alloc.record;
-            let key = self.earmarks[alloc.earmark as usize].key;
-            let mirror = stock.mirror(key).expect("an earmarked key has a mirror");
-            if let Some((at, bal)) = mirror.first_below(rec.time, 0) {
-                errors.push(
-                    index,
-                    "qty",
-                    Violation::DepotShort {
-                        holder: rec.from.clone(),
-                        item: rec.item.clone(),
-                        lot: rec.lot.clone(),
-                        at,
-                        short_by: bal.unsigned_abs(),
-                    },
-                );
-                continue;
-            }
-            let state = &self.list.list[alloc.transfer as usize];
-            let item = state.lines[alloc.line as usize].item;
-            let Some(os) = stock.find_org_stock(state.donor, item) else {
-                continue;
-            };
-            let mut worst: Option<FloorBreach> = None;
-            for span in floors.spans_from(state.donor, item, rec.time) {
-                let end = span.end.unwrap_or(Time::MAX);
-                let Some((lowest, at)) = os.available.lowest_in(span.start, end) else {
-                    continue;
-                };
-                let short = span.min_qty as i128 - lowest as i128;
-                if short > 0 && worst.is_none_or(|w| short > w.short_by as i128) {
-                    worst = Some(FloorBreach {
-                        floor: span.min_qty,
-                        available: lowest,
-                        at,
-                        short_by: short as u64,
-                    });
-                }
-            }
-            if let Some(b) = worst {
-                if rec.override_.is_some() {
-                    self.allocations.list[a as usize].breach = Some(b);
-                    self.undo.push(Undo::Breach { allocation: a });
-                } else {
-                    errors.push(
-                        index,
-                        "qty",
-                        Violation::BelowFloor {
-                            item: rec.item.clone(),
-                            org: state.record.donor.clone(),
-                            floor: b.floor,
-                            available: b.available,
-                            at: b.at,
-                            short_by: b.short_by,
-                        },
-                    );
-                }
             }
         }
         // Dispatches per earmark: the earliest time at or after the batch's earliest dispatch
@@ -1186,3 +1138,46 @@ enc_struct!(CancelState {
     transfer,
     lines
 });
+
+/// The earliest time at or after `from` when `available` is below `qty`, and its value then.
+fn first_short(available: &Timeline, from: Time, qty: i64) -> Option<(Time, i64)> {
+    let at_from = available.balance_at(from);
+    if at_from < qty {
+        return Some((from, at_from));
+    }
+    available.first_below(from, qty)
+}
+
+/// The worst breach of the donor's floor for `item` that taking `qty` more of its available
+/// stock from `from` on would make, if any.
+fn floor_breach(
+    stock: &Stock,
+    floors: &super::floors::Floors,
+    donor: OrgIdx,
+    item: ItemIdx,
+    from: Time,
+    qty: i64,
+) -> Option<FloorBreach> {
+    let empty = Timeline::default();
+    let available = stock
+        .find_org_stock(donor, item)
+        .map_or(&empty, |os| &os.available);
+    let mut worst: Option<FloorBreach> = None;
+    for span in floors.spans_from(donor, item, from) {
+        let Some((lowest, at)) = available.lowest_in(span.start, span.end.unwrap_or(Time::MAX))
+        else {
+            continue;
+        };
+        let after = lowest as i128 - qty as i128;
+        let short = span.min_qty as i128 - after;
+        if short > 0 && worst.is_none_or(|w| short > w.short_by as i128) {
+            worst = Some(FloorBreach {
+                floor: span.min_qty,
+                available: after as i64,
+                at,
+                short_by: short as u64,
+            });
+        }
+    }
+    worst
+}

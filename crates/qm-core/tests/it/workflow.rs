@@ -335,7 +335,6 @@ fn allocations_may_not_exceed_the_commitment_nor_the_depots_free_stock() {
             batch 3: rejected
               record 1: field "qty": available stock (balance less earmarks) of "drone" at "d2" would go negative at 1970-01-01T00:00:11Z: short by 10
             batch 4: rejected
-              record 1: field "qty": available stock (balance less earmarks) of "drone" at "d2" would go negative at 1970-01-01T00:00:11Z: short by 10
               record 2: field "qty": available stock (balance less earmarks) of "drone" at "d2" would go negative at 1970-01-01T00:00:11Z: short by 10
             batch 5: ok, 1 new, 0 duplicate
             now:

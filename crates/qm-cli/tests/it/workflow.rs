@@ -1,0 +1,358 @@
+//! The shipment workflow through the real `qm` binary (interchange v1.1): transfers,
+//! allocations, dispatches, deliveries, cancellations, pauses and floors applied as files,
+//! and `qm transfers [--summary|--totals]`, `qm transfer show`, `qm pauses`, `qm review`
+//! (earmarked, available, what-if, `--fail-on-breach`) read back as JSON and tables, on the
+//! embedded file and on PostgreSQL.
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+/// The world plus stock, floors, values and a transfer in every stage.
+fn workflow() -> (Jsonl, Jsonl) {
+    let mut master = world();
+    master
+        .push(json!({"type": "item", "code": "PAC3", "name": "PAC-3 MSE", "category": "air defence", "tracking": "bulk", "unit_value": {"amount": "4000000", "currency": "USD"}}))
+        .floor("PAC3", "US", 20)
+        .mv("s1", "2025-01-01", "AMMO", 1000, "FACTORY", "DEPOT-A")
+        .mv("s2", "2025-01-01", "PAC3", 50, "FACTORY", "DEPOT-A")
+        .mv("s3", "2025-01-01", "PAC3", 10, "FACTORY", "DEPOT-B");
+    let mut wf = Jsonl::new();
+    wf.push(json!({"type": "transfer", "id": "T1", "time": "2025-02-01", "donor": "US", "recipient": "UA", "authority": "PDA 1",
+                    "lines": [{"item": "PAC3", "qty": 30}, {"item": "AMMO", "qty": 500, "value": {"amount": "250000", "currency": "USD"}}]}))
+        .push(json!({"type": "allocate", "id": "A1", "time": "2025-02-02", "transfer": "T1", "item": "PAC3", "qty": 20, "from": "DEPOT-A"}))
+        .push(json!({"type": "allocate", "id": "A2", "time": "2025-02-02", "transfer": "T1", "item": "AMMO", "qty": 500, "from": "DEPOT-A"}))
+        .push(json!({"type": "movement", "id": "x1", "time": "2025-02-03", "item": "PAC3", "qty": 12, "from": "DEPOT-A", "to": "SHIP", "transfer": "T1"}))
+        .push(json!({"type": "movement", "id": "x2", "time": "2025-02-05", "item": "PAC3", "qty": 8, "from": "SHIP", "to": "UA-UNIT", "transfer": "T1"}))
+        .push(json!({"type": "movement", "id": "x3", "time": "2025-02-06", "item": "AMMO", "qty": 500, "from": "DEPOT-A", "to": "UA-DEPOT", "transfer": "T1"}))
+        .push(json!({"type": "pause", "id": "P1", "time": "2025-07-01", "reason": "stockpile review", "by": "OSD", "items": ["PAC3"], "recipient": "UA", "review_by": "2025-08-01"}));
+    (master, wf)
+}
+
+fn check_workflow(db: &Db) {
+    let (mut master, wf) = workflow();
+    // A higher floor, which the approvals below keep (available 40 after A1) until A4.
+    master.floor("PAC3", "US", 35);
+    db.apply_ok("master.jsonl", &master.text());
+    db.apply_ok("wf.jsonl", &wf.text());
+
+    // The donor view, exactly as workflow.md spells it.
+    let summary = db.qm(&["transfers", "--summary", "--json"]).ok().json();
+    assert_eq!(
+        summary,
+        json!([
+            {"donor": "US", "recipient": "UA", "item": "AMMO", "category": "ammunition", "committed": 500, "cancelled": 0, "allocated": 500,
+             "dispatched": 500, "delivered": 500, "in_transit": 0,
+             "committed_value": {"amount": "250000.00", "currency": "USD"}, "allocated_value": {"amount": "250000.00", "currency": "USD"},
+             "delivered_value": {"amount": "250000.00", "currency": "USD"}},
+            {"donor": "US", "recipient": "UA", "item": "PAC3", "category": "air defence", "committed": 30, "cancelled": 0, "allocated": 20,
+             "dispatched": 12, "delivered": 8, "in_transit": 4,
+             "committed_value": {"amount": "120000000.00", "currency": "USD"}, "allocated_value": {"amount": "80000000.00", "currency": "USD"},
+             "delivered_value": {"amount": "32000000.00", "currency": "USD"}}
+        ])
+    );
+    // As of a time before the dispatches: nothing dispatched yet.
+    let early = db
+        .qm(&[
+            "transfers",
+            "--summary",
+            "--as-of",
+            "2025-02-02T12:00:00Z",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(early[1]["allocated"], 20);
+    assert_eq!(early[1]["dispatched"], 0);
+    let before = db
+        .qm(&["transfers", "--summary", "--as-of", "2025-01-15", "--json"])
+        .ok()
+        .json();
+    assert_eq!(before, json!([]), "nothing committed by then");
+    // Filters name what exists, or exit 1 naming it.
+    let r = db.qm(&["transfers", "--summary", "--donor", "NOPE", "--json"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("NOPE"), "{}", r.stderr);
+
+    // One transfer in full, with every record that touched it and who recorded it.
+    let show = db.qm(&["transfer", "show", "T1", "--json"]).ok().json();
+    assert_eq!(show["donor"], "US");
+    assert_eq!(show["state"], "in_transit");
+    assert_eq!(show["paused_by"], json!(["P1"]));
+    let kinds: Vec<&str> = show["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["transfer", "allocate", "allocate", "movement", "movement", "movement"]
+    );
+    assert!(show["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["recorded_by"] == "tester"));
+    db.qm(&["transfer", "show", "NOPE"]).expect_code(1);
+
+    // The standing pause and what it holds back: committed less dispatched, with its value.
+    let pauses = db.qm(&["pauses", "--json"]).ok().json();
+    assert_eq!(
+        pauses,
+        json!([{"id": "P1", "reason": "stockpile review", "by": "OSD", "since": "2025-07-01T00:00:00Z", "review_by": "2025-08-01T00:00:00Z",
+                "scope": {"items": ["PAC3"], "recipient": "UA"},
+                "holds_back": [{"recipient": "UA", "item": "PAC3", "qty": 18, "value": {"amount": "72000000.00", "currency": "USD"}}],
+                "holds_back_value": {"amount": "72000000.00", "currency": "USD"}}])
+    );
+    assert_eq!(
+        db.qm(&["pauses", "--as-of", "2025-06-30", "--json"])
+            .ok()
+            .json(),
+        json!([])
+    );
+
+    // The review: earmarked and available per item.
+    let review = db
+        .qm(&["review", "--org", "US", "--as-of", "2025-03-01", "--json"])
+        .ok()
+        .json();
+    let pac3 = item(&review, "PAC3");
+    assert_eq!(
+        (
+            pac3["on_hand"].as_i64(),
+            pac3["earmarked"].as_i64(),
+            pac3["available"].as_i64()
+        ),
+        (Some(48), Some(8), Some(40))
+    );
+
+    // An approval while the pause stands is refused naming it, file:line:field.
+    let bad = db.file("bad.jsonl", &format!("{}\n", json!({"type": "allocate", "id": "A3", "time": "2025-07-02", "transfer": "T1", "item": "PAC3", "qty": 5, "from": "DEPOT-B"})));
+    let r = db.qm(&["apply", &bad]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains(r#"bad.jsonl:1: field "transfer": pause "P1" stands at 2025-07-02T00:00:00Z (since 2025-07-01T00:00:00Z, to be reviewed by 2025-08-01T00:00:00Z): stockpile review"#),
+        "{}",
+        r.stderr
+    );
+    // Below the floor: refused naming item, org, floor and shortfall; accepted with an override.
+    let low = json!({"type": "allocate", "id": "A4", "time": "2025-02-02", "transfer": "T1", "item": "PAC3", "qty": 10, "from": "DEPOT-B"});
+    let f = db.file("low.jsonl", &format!("{low}\n"));
+    let r = db.qm(&["apply", &f]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains(
+            r#"low.jsonl:1: field "qty": available stock of "PAC3" for org "US" would fall to 30"#
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("below its floor of 35: short by 5"),
+        "{}",
+        r.stderr
+    );
+    let mut over = low.clone();
+    over["override"] = json!({"reason": "air defence of Kyiv", "by": "SecDef"});
+    db.apply_ok("over.jsonl", &format!("{over}\n"));
+    let show = db.qm(&["transfer", "show", "T1", "--json"]).ok().json();
+    let a4 = show["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "A4")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        a4["override"],
+        json!({"reason": "air defence of Kyiv", "by": "SecDef"})
+    );
+    assert_eq!(a4["breach"]["short_by"], 5);
+
+    // A cancellation of the undispatched remainder releases the earmarks above it.
+    db.apply_ok("cancel.jsonl", &format!("{}\n", json!({"type": "cancel", "id": "C1", "time": "2025-03-01", "transfer": "T1", "item": "PAC3", "reason": "review"})));
+    let summary = db.qm(&["transfers", "--summary", "--json"]).ok().json();
+    assert_eq!(
+        (
+            summary[1]["committed"].as_u64(),
+            summary[1]["cancelled"].as_u64(),
+            summary[1]["allocated"].as_u64()
+        ),
+        (Some(12), Some(18), Some(12))
+    );
+    assert_eq!(
+        db.qm(&["pauses", "--json"]).ok().json()[0]["holds_back"],
+        json!([])
+    );
+
+    // The tables say the same for people.
+    let t = db.qm(&["transfers"]).ok().stdout.clone();
+    assert!(
+        t.contains("T1") && t.contains("in_transit") && t.contains("P1"),
+        "{t}"
+    );
+    let t = db.qm(&["transfers", "--totals"]).ok().stdout.clone();
+    assert!(t.contains("air defence"), "{t}");
+
+    // The export holds every workflow record and rebuilds the same ledger.
+    let export = db.export();
+    assert!(export.contains(r#"{"type":"cancel","id":"C1""#), "{export}");
+    let again = Db::new();
+    again.apply_ok("export.jsonl", &export);
+    assert_eq!(again.export(), export);
+    assert_eq!(
+        again.qm(&["transfers", "--summary", "--json"]).ok().json(),
+        summary
+    );
+    db.qm(&["verify"]).ok();
+}
+
+fn item<'v>(review: &'v Value, code: &str) -> &'v Value {
+    review["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"] == code)
+        .unwrap()
+}
+
+#[test]
+fn the_workflow_through_the_binary_on_the_embedded_file() {
+    check_workflow(&Db::new());
+}
+
+#[test]
+fn the_workflow_through_the_binary_on_postgres() {
+    check_workflow(&Db::postgres());
+}
+
+#[test]
+fn a_what_if_changes_nothing_stored_and_fail_on_breach_exits_1() {
+    let db = Db::new();
+    let (master, _) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    db.apply_ok(
+        "plans.jsonl",
+        &format!("{}\n", json!({"type": "consumption", "id": "C1", "item": "PAC3", "org": "US", "qty_per_month": 5, "from_time": "2025-02-01"})),
+    );
+    // 60 PAC-3, floor 20, 5 a month: 8 months of cover from 1 Feb 2025 (1 Oct: 20).
+    let r = db
+        .qm(&["review", "--org", "US", "--as-of", "2025-02-01", "--json"])
+        .ok()
+        .json();
+    assert_eq!(item(&r, "PAC3")["months_of_cover"], 8);
+    assert_eq!(item(&r, "PAC3")["first_breach"], "2025-10");
+    let before = std::fs::read(&db.path).unwrap();
+    let proposal = db.file(
+        "proposal.jsonl",
+        &[
+            json!({"type": "transfer", "id": "T9", "time": "2025-02-01", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 20}]}),
+            json!({"type": "allocate", "id": "A9", "time": "2025-02-01", "transfer": "T9", "item": "PAC3", "qty": 20, "from": "DEPOT-A", "override": {"reason": "what if", "by": "planner"}}),
+        ]
+        .iter()
+        .map(|v| format!("{v}\n"))
+        .collect::<String>(),
+    );
+    // With the proposal, 40 available: 4 months (1 Jun: 20); before it, 8.
+    let w = db
+        .qm(&[
+            "review",
+            "--org",
+            "US",
+            "--as-of",
+            "2025-02-01",
+            "--with",
+            &proposal,
+            "--json",
+        ])
+        .ok()
+        .json();
+    let pac3 = item(&w, "PAC3");
+    assert_eq!(
+        (pac3["available"].as_i64(), pac3["months_of_cover"].as_i64()),
+        (Some(40), Some(4))
+    );
+    assert_eq!(pac3["before"]["available"], 60);
+    assert_eq!(pac3["before"]["months_of_cover"], 8);
+    assert_eq!(
+        std::fs::read(&db.path).unwrap(),
+        before,
+        "a what-if writes nothing"
+    );
+    assert!(db
+        .qm(&["transfers", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // A breach within the horizon fails the check for scripts; beyond it, it does not.
+    db.qm(&[
+        "review",
+        "--org",
+        "US",
+        "--as-of",
+        "2025-02-01",
+        "--fail-on-breach",
+    ])
+    .expect_code(1);
+    db.qm(&[
+        "review",
+        "--org",
+        "US",
+        "--as-of",
+        "2025-02-01",
+        "--horizon",
+        "6",
+        "--fail-on-breach",
+    ])
+    .ok();
+    // A proposal the ledger would refuse is refused, naming file and line.
+    let bad = db.file("bad.jsonl", &format!("{}\n", json!({"type": "allocate", "id": "A1", "time": "2025-02-01", "transfer": "NOPE", "item": "PAC3", "qty": 1, "from": "DEPOT-A"})));
+    let r = db.qm(&["review", "--with", &bad]);
+    r.expect_code(1);
+    assert!(
+        r.stderr
+            .contains(r#"bad.jsonl:1: field "transfer": unknown transfer "NOPE""#),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn threat_reports_drive_interceptor_demand() {
+    let db = Db::new();
+    let (master, _) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    let threats: String = [("T3", "2025-03-10", 100, 5), ("T4", "2025-04-10", 120, 6), ("T5", "2025-05-10", 140, 7)]
+        .iter()
+        .map(|(id, t, drones, used)| {
+            format!("{}\n", json!({"type": "threat", "id": id, "time": t, "region": "UA", "launched": {"drones": drones}, "interceptors_used": {"PAC3": used}}))
+        })
+        .collect();
+    db.apply_ok("threats.jsonl", &threats);
+    let m = db
+        .qm(&[
+            "threats",
+            "--as-of",
+            "2025-06-01",
+            "--horizon",
+            "2",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(m[0]["item"], "PAC3");
+    assert_eq!(m[0]["per_threat"], 0.05);
+    assert_eq!(
+        m[0]["demand"],
+        json!([{"month": "2025-06", "threats": 160.0, "interceptors": 8.0}, {"month": "2025-07", "threats": 180.0, "interceptors": 9.0}])
+    );
+    let r = db
+        .qm(&["review", "--org", "US", "--as-of", "2025-06-01", "--json"])
+        .ok()
+        .json();
+    let flows = &item(&r, "PAC3")["flows"];
+    assert_eq!(flows[0]["kind"], "interceptor_demand");
+}
