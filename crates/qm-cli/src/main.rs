@@ -208,8 +208,14 @@ fn parse_state_arg(s: &str) -> Result<qm_report::TransferState, String> {
 }
 
 fn parse_time_arg(s: &str) -> Result<Time, String> {
-    qm_interchange::parse_time(s).ok_or_else(|| {
-        format!("{s:?} is not an RFC 3339 time (2025-07-04T12:00:00Z) or a date (2025-07-04)")
+    use qm_core::time::{parse_time_checked, ParseTimeError, TIME_MAX_TEXT, TIME_MIN_TEXT};
+    parse_time_checked(s).map_err(|e| match e {
+        ParseTimeError::OutOfRange => format!(
+            "{s:?} is outside the supported range of times, {TIME_MIN_TEXT} to {TIME_MAX_TEXT}"
+        ),
+        ParseTimeError::Malformed => {
+            format!("{s:?} is not an RFC 3339 time (2025-07-04T12:00:00Z) or a date (2025-07-04)")
+        }
     })
 }
 

@@ -356,3 +356,70 @@ fn threat_reports_drive_interceptor_demand() {
     let flows = &item(&r, "PAC3")["flows"];
     assert_eq!(flows[0]["kind"], "interceptor_demand");
 }
+
+#[test]
+fn numbers_at_the_edges_are_refused_naming_the_bound_and_never_wrap() {
+    let db = Db::new();
+    db.apply_ok("world.jsonl", &world().text());
+    // A quantity of 2^64 - 1 from a depot that holds nothing, one of 2^63 from a source, and
+    // a floor of 2^64 - 1: all refused with the bound, nothing applied.
+    for (name, line) in [
+        (
+            "wrap.jsonl",
+            json!({"type": "movement", "id": "w1", "time": "2025-01-01", "item": "AMMO", "qty": 18446744073709550616u64, "from": "UA-DEPOT", "to": "DEPOT-A"}),
+        ),
+        (
+            "big.jsonl",
+            json!({"type": "movement", "id": "w2", "time": "2025-01-01", "item": "AMMO", "qty": 9223372036854775808u64, "from": "FACTORY", "to": "DEPOT-A"}),
+        ),
+        (
+            "floor.jsonl",
+            json!({"type": "floor", "item": "AMMO", "org": "US", "min_qty": 18446744073709551615u64}),
+        ),
+    ] {
+        let f = db.file(name, &format!("{line}\n"));
+        let r = db.qm(&["apply", &f]);
+        r.expect_code(1);
+        assert!(
+            r.stderr.contains("of at most 9007199254740991"),
+            "{name}: {}",
+            r.stderr
+        );
+    }
+    assert!(db.balances(None).is_empty());
+    // At the bound itself: accepted, and the review's sums are exact.
+    let f = db.file(
+        "edge.jsonl",
+        &[
+            json!({"type": "movement", "id": "e1", "time": "2025-01-01", "item": "AMMO", "qty": 9007199254740991u64, "from": "FACTORY", "to": "DEPOT-A"}),
+            json!({"type": "movement", "id": "e2", "time": "2025-01-01", "item": "AMMO", "qty": 9007199254740991u64, "from": "FACTORY", "to": "DEPOT-B"}),
+            json!({"type": "floor", "item": "AMMO", "org": "US", "min_qty": 9007199254740991u64}),
+        ]
+        .iter()
+        .map(|v| format!("{v}\n"))
+        .collect::<String>(),
+    );
+    db.qm(&["apply", &f]).ok();
+    let r = db.qm(&["review", "--org", "US", "--json"]).ok().json();
+    let ammo = item(&r, "AMMO");
+    assert_eq!(ammo["on_hand"].as_u64(), Some(2 * 9007199254740991));
+    assert_eq!(ammo["headroom"].as_u64(), Some(9007199254740991));
+    assert_eq!(
+        db.balances(None)
+            .iter()
+            .find(|b| b.holder == "FACTORY")
+            .unwrap()
+            .qty,
+        -2 * 9007199254740991
+    );
+    // Times outside the supported range say what the range is.
+    let r = db.qm(&["balance", "--as-of", "3000-01-01"]);
+    r.expect_code(2);
+    assert!(
+        r.stderr
+            .contains("1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z"),
+        "{}",
+        r.stderr
+    );
+    db.qm(&["verify"]).ok();
+}

@@ -2,6 +2,7 @@
 //! text notation, outcomes and balances compared with expect tests; a property test
 //! against a plain, slow model of the rules.
 
+mod bounds;
 mod dsl;
 mod model;
 mod rules;
