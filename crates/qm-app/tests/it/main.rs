@@ -10,3 +10,4 @@ mod conformance;
 mod facade;
 mod shared;
 mod support;
+mod workflow;
