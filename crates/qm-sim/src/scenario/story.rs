@@ -6,14 +6,16 @@
 //! approval tried while it stands is refused naming it, while a dispatch dated before it,
 //! recorded late, is still accepted.
 //!
-//! The quantities are read off the ledger the scenario built, so that every step that should
-//! be accepted is (the depot holds the stock at and after the step's time, and the floor
-//! holds), and the refusals are refused for the reasons the story names.
+//! The story brings its own stock (a new lot of 155 mm and new Patriot serials, delivered in
+//! May 2025), which the scenario's movements never touch, so the approvals are covered by
+//! their depots at every later time whatever the scale; the quantities and, where needed, a
+//! revised Patriot floor are read off the ledger, so that every step that should be accepted
+//! is and the refusals are refused for the reasons the story names.
 
 use qm_core::time::date;
 use qm_core::{
-    Allocate, HolderKind, Ledger, Money, Movement, Override, Pause, Record, Time, Tracking,
-    Transfer, TransferLine,
+    Allocate, Ledger, Money, Movement, Override, Pause, Record, Time, Tracking, Transfer,
+    TransferLine,
 };
 
 /// One step of the story: records applied as one batch, and whether the ledger must refuse
@@ -36,30 +38,13 @@ const SHELL: &str = "AMMO-155-M795";
 const PAC3: &str = "MSL-PAC3-MSE";
 const HUB: &str = "RZE-US";
 const UNIT: &str = "UA-45ART";
-
-/// The (depot, lot, lowest balance from `from` on) of the donor's key of `item` that holds
-/// the most throughout, if any holds some.
-fn best_key(ledger: &Ledger, item: &str, from: Time) -> Option<(String, Option<String>, i64)> {
-    let item = ledger.item_idx(item)?;
-    let donor = ledger.org_idx(DONOR)?;
-    ledger
-        .keys()
-        .filter(|k| {
-            k.item == item
-                && ledger.holder_org(k.holder) == donor
-                && ledger.holders()[k.holder as usize].kind == HolderKind::Depot
-        })
-        .filter_map(|k| {
-            let (low, _) = k.timeline.lowest_in(from, Time::MAX)?;
-            Some((
-                ledger.holders()[k.holder as usize].id.clone(),
-                ledger.lot_name(k.lot).map(str::to_owned),
-                low,
-            ))
-        })
-        .max_by_key(|(d, _, low)| (*low, std::cmp::Reverse(d.clone())))
-        .filter(|(_, _, low)| *low > 0)
-}
+const SHELL_DEPOT: &str = "US-CAAA";
+const SHELL_SOURCE: &str = "SRC-GDOTS-SCRANTON";
+const SHELL_LOT: &str = "M795-2025-05";
+const PAC3_DEPOT: &str = "US-LEAD";
+const PAC3_SOURCE: &str = "SRC-LMT-CAMDEN";
+/// Patriot interceptors in the package.
+const PAC3_QTY: u64 = 12;
 
 /// How far the donor's available stock of `item` stays above its floor from `from` on.
 fn floor_headroom(ledger: &Ledger, item: &str, from: Time) -> i64 {
@@ -119,9 +104,38 @@ fn movement(
     })
 }
 
+/// A delivery from a producer into a depot (not under a transfer).
+#[allow(clippy::too_many_arguments)]
+fn delivery(
+    id: &str,
+    time: Time,
+    item: &str,
+    from: &str,
+    to: &str,
+    lot: Option<&str>,
+    serials: Option<Vec<String>>,
+    qty: u64,
+) -> Record {
+    Record::Movement(Movement {
+        id: id.into(),
+        time,
+        item: item.into(),
+        qty,
+        from: from.into(),
+        to: to.into(),
+        lot: lot.map(Into::into),
+        serials,
+        kind: Some("production".into()),
+        transfer: None,
+        note: None,
+    })
+}
+
 /// The story's steps, in order, for the ledger the scenario built; `None` when the scenario
 /// is too small to tell it (no US 155 mm or Patriot stock in mid-2025).
 pub fn mid_2025(ledger: &Ledger) -> Option<Vec<Step>> {
+    let produced = date(2025, 5, 20);
+    let floor_raised = date(2025, 5, 30);
     let committed = date(2025, 6, 2);
     let approved = date(2025, 6, 3);
     let dispatched = date(2025, 6, 10);
@@ -131,14 +145,41 @@ pub fn mid_2025(ledger: &Ledger) -> Option<Vec<Step>> {
     let review_by = date(2025, 8, 15);
     let tried = date(2025, 7, 8);
 
-    let (shell_depot, shell_lot, shell_low) = best_key(ledger, SHELL, approved)?;
-    let shell_room = floor_headroom(ledger, SHELL, approved).min(shell_low);
-    let shell_qty = (shell_room / 4).min(12_000) as u64;
-    let (pac3_depot, pac3_lot, pac3_low) = best_key(ledger, PAC3, approved)?;
-    let pac3_qty = (pac3_low / 2).clamp(1, 12) as u64;
-    if shell_qty < 8 || ledger.items()[ledger.item_idx(SHELL)? as usize].tracking != Tracking::Lot {
+    for id in [DONOR, RECIPIENT] {
+        ledger.org_idx(id)?;
+    }
+    for id in [
+        HUB,
+        UNIT,
+        SHELL_DEPOT,
+        SHELL_SOURCE,
+        PAC3_DEPOT,
+        PAC3_SOURCE,
+    ] {
+        ledger.holder_idx(id)?;
+    }
+    let shell_tracking = ledger.items()[ledger.item_idx(SHELL)? as usize].tracking;
+    let pac3_tracking = ledger.items()[ledger.item_idx(PAC3)? as usize].tracking;
+    if shell_tracking != Tracking::Lot || pac3_tracking != Tracking::Serial {
         return None;
     }
+    // 155 mm: half of a new lot approved; enough that the US stays above its floor even where
+    // its stock is lowest later.
+    let shell_room = floor_headroom(ledger, SHELL, approved);
+    let shell_qty = (10_000i64).max(1_000 - shell_room) as u64;
+    let shell_lot = Some(SHELL_LOT.to_owned());
+    // Patriot: the US floor must be breached by the approval of 12, for the override to be
+    // needed: if it would not be (the US is above its floor by 12 or more from June on), the
+    // Joint Staff raises the floor first.
+    let pac3_room = floor_headroom(ledger, PAC3, approved);
+    let current_floor = ledger.floor(PAC3, DONOR, approved).unwrap_or(0) as i64;
+    let raise_to = (pac3_room >= 0).then(|| current_floor + pac3_room + 5);
+    let pac3_lot: Option<String> = None;
+    let serials: Vec<String> = (1..=PAC3_QTY)
+        .map(|n| format!("PAC3-2025-05-{n:03}"))
+        .collect();
+    let (pac3_depot, shell_depot) = (PAC3_DEPOT.to_owned(), SHELL_DEPOT.to_owned());
+    let pac3_qty = PAC3_QTY;
     let transfer = Record::Transfer(Transfer {
         id: TRANSFER.into(),
         time: committed,
@@ -177,7 +218,30 @@ pub fn mid_2025(ledger: &Ledger) -> Option<Vec<Step>> {
             override_: over,
         })
     };
-    Some(vec![
+    let mut steps = vec![Step {
+        title: format!(
+            "2025-05-20  deliveries: lot {SHELL_LOT} of {} rounds of 155 mm to {SHELL_DEPOT}, {PAC3_QTY} PAC-3 MSE to {PAC3_DEPOT}",
+            shell_qty * 2
+        ),
+        records: vec![
+            delivery("PROD-2025-05-155", produced, SHELL, SHELL_SOURCE, SHELL_DEPOT, Some(SHELL_LOT), None, shell_qty * 2),
+            delivery("PROD-2025-05-PAC3", produced, PAC3, PAC3_SOURCE, PAC3_DEPOT, None, Some(serials), PAC3_QTY),
+        ],
+        refused: false,
+    }];
+    if let Some(floor) = raise_to {
+        steps.push(Step {
+            title: format!("2025-05-30  the Joint Staff raises the US readiness floor for PAC-3 MSE to {floor}"),
+            records: vec![Record::Floor(qm_core::Floor {
+                item: PAC3.into(),
+                org: DONOR.into(),
+                min_qty: floor as u64,
+                time: Some(floor_raised),
+            })],
+            refused: false,
+        });
+    }
+    steps.extend(vec![
         Step {
             title: format!("2025-06-02  {TRANSFER} committed: {} rounds of 155 mm and {pac3_qty} PAC-3 MSE to Ukraine", shell_qty * 2),
             records: vec![transfer],
@@ -243,5 +307,6 @@ pub fn mid_2025(ledger: &Ledger) -> Option<Vec<Step>> {
             records: vec![movement("DISP-2025-06-155-2", late_dispatch, SHELL, shell_qty / 4, &shell_depot, HUB, &shell_lot)],
             refused: false,
         },
-    ])
+    ]);
+    Some(steps)
 }

@@ -276,3 +276,51 @@ fn serials_and_lots_look_real() {
         "movement"
     );
 }
+
+#[test]
+fn the_mid_2025_story_is_told_at_every_scale() {
+    // Applied to the ledger the scenario builds, each step is accepted or refused exactly as
+    // the story says, at small and large scales alike; the pause stands at the end and holds
+    // back what the package commits and has not dispatched.
+    for movements in [20_000, 60_000, 150_000] {
+        let scenario = realistic(config(movements, 10_000));
+        let mut ledger = qm_core::Ledger::new();
+        let none = qm_core::Originals::default();
+        ledger.apply(&scenario.master_data(), &none).unwrap();
+        for batch in scenario.batches() {
+            ledger.apply(&batch, &none).unwrap();
+        }
+        let steps = qm_sim::story::mid_2025(&ledger).expect("the story can be told");
+        assert!(steps.iter().filter(|s| s.refused).count() >= 2);
+        for step in &steps {
+            let outcome = ledger.apply(&step.records, &none);
+            assert_eq!(
+                outcome.is_err(),
+                step.refused,
+                "{movements}: {}: {outcome:?}",
+                step.title
+            );
+        }
+        let t = ledger.transfer(qm_sim::story::TRANSFER).unwrap();
+        let pause = ledger
+            .pauses()
+            .iter()
+            .find(|p| p.record.id == qm_sim::story::PAUSE)
+            .unwrap();
+        assert!(ledger.pause_until(pause).is_none(), "the pause stands");
+        let end = date(2026, 3, 1);
+        let held: u64 = t
+            .lines
+            .iter()
+            .map(|l| {
+                let f = l.figures(t.record.time, Some(end));
+                f.committed - f.dispatched
+            })
+            .sum();
+        assert!(held > 0, "{movements}: the pause holds something back");
+        assert!(
+            ledger.allocations().iter().any(|a| a.breach.is_some()),
+            "an override accepted a breach"
+        );
+    }
+}
