@@ -151,16 +151,12 @@ pub fn review_over(ledger: &Ledger, org: Option<&str>, as_of: Time, horizon: u32
         None => (0..ledger.orgs().len() as OrgIdx).collect(),
     };
     let n = ledger.items().len();
-    let mut in_transit = vec![0i128; n];
     let mut depots: Vec<BTreeMap<&str, i128>> = vec![Default::default(); n];
     let mut sunk: Vec<BTreeMap<&str, i128>> = vec![Default::default(); n];
     for (h, holder) in ledger.holders().iter().enumerate() {
         let h = h as u32;
         if !orgs.contains(&ledger.holder_org(h))
-            || !matches!(
-                holder.kind,
-                HolderKind::Depot | HolderKind::Transit | HolderKind::Sink
-            )
+            || !matches!(holder.kind, HolderKind::Depot | HolderKind::Sink)
         {
             continue;
         }
@@ -170,7 +166,6 @@ pub fn review_over(ledger: &Ledger, org: Option<&str>, as_of: Time, horizon: u32
             let i = key.item as usize;
             match holder.kind {
                 HolderKind::Depot if qty != 0 => *depots[i].entry(&holder.id).or_default() += qty,
-                HolderKind::Transit => in_transit[i] += qty,
                 HolderKind::Sink if qty != 0 => *sunk[i].entry(&holder.id).or_default() += qty,
                 _ => {}
             }
@@ -198,11 +193,13 @@ pub fn review_over(ledger: &Ledger, org: Option<&str>, as_of: Time, horizon: u32
         .iter()
         .enumerate()
         .map(|(i, it)| {
-            let (mut on_hand, mut earmarked, mut floor) = (0i128, 0i128, 0i128);
+            let (mut on_hand, mut earmarked, mut floor, mut in_transit) =
+                (0i128, 0i128, 0i128, 0i128);
             for &o in &orgs {
                 if let Some(os) = ledger.org_stock(o, i as u32) {
                     on_hand += os.on_hand_at(as_of) as i128;
                     earmarked += os.earmarked.balance_at(as_of) as i128;
+                    in_transit += os.in_transit.balance_at(as_of) as i128;
                 }
                 floor += ledger.floor_at(o, i as u32, as_of).unwrap_or(0) as i128;
             }
@@ -223,7 +220,7 @@ pub fn review_over(ledger: &Ledger, org: Option<&str>, as_of: Time, horizon: u32
                 on_hand_value: value(on_hand),
                 floor,
                 headroom: on_hand - floor,
-                in_transit: in_transit[i],
+                in_transit,
                 earmarked,
                 available,
                 available_value: value(available),

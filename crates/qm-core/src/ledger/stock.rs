@@ -57,7 +57,7 @@ pub struct KeyRef<'a> {
     pub timeline: &'a Timeline,
 }
 
-/// One org's stock of one item at its depots.
+/// One org's stock of one item at its depots, and at its transit holders.
 #[derive(Debug, Clone, Default)]
 pub struct OrgStock {
     pub org: OrgIdx,
@@ -66,6 +66,8 @@ pub struct OrgStock {
     pub available: Timeline,
     /// The earmarks standing at the org's depots.
     pub earmarked: Timeline,
+    /// Balance over the org's transit holders (hubs, convoys, ships).
+    pub in_transit: Timeline,
 }
 
 impl OrgStock {
@@ -111,6 +113,7 @@ enum Line {
     Mirror(u32),
     OrgAvailable(u32),
     OrgEarmarked(u32),
+    OrgInTransit(u32),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -173,6 +176,13 @@ impl Default for Stock {
     }
 }
 
+/// Which aggregate of an org a holder's stock counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aggregate {
+    Depots,
+    Transit,
+}
+
 /// A movement's quantities as the stock sees them.
 pub(crate) struct Move {
     pub(crate) from: HolderIdx,
@@ -210,6 +220,9 @@ impl Stock {
                 }
                 Line::OrgEarmarked(o) if (o as usize) < marks.org_stocks => {
                     &mut self.org_stocks[o as usize].earmarked
+                }
+                Line::OrgInTransit(o) if (o as usize) < marks.org_stocks => {
+                    &mut self.org_stocks[o as usize].in_transit
                 }
                 // Made by this batch: dropped whole below.
                 _ => continue,
@@ -293,6 +306,7 @@ impl Stock {
             Line::Mirror(m) => &mut self.mirrors[m as usize],
             Line::OrgAvailable(o) => &mut self.org_stocks[o as usize].available,
             Line::OrgEarmarked(o) => &mut self.org_stocks[o as usize].earmarked,
+            Line::OrgInTransit(o) => &mut self.org_stocks[o as usize].in_transit,
         }
     }
 
@@ -334,8 +348,14 @@ impl Stock {
     }
 
     /// A balance change of `delta` at a key at `time`: the key, its mirror, and the org's
-    /// depot stock when the holder is a depot (`depot_org`).
-    fn change(&mut self, key: KeyIdx, depot_org: Option<OrgIdx>, time: Time, delta: i64) -> bool {
+    /// depot or transit stock when the holder is one (`org`).
+    fn change(
+        &mut self,
+        key: KeyIdx,
+        org: Option<(OrgIdx, Aggregate)>,
+        time: Time,
+        delta: i64,
+    ) -> bool {
         if !self.add(Line::Key(key), time, delta) {
             return false;
         }
@@ -343,10 +363,14 @@ impl Stock {
         if mirror != NO_MIRROR && !self.add(Line::Mirror(mirror), time, delta) {
             return false;
         }
-        if let Some(org) = depot_org {
+        if let Some((org, which)) = org {
             let item = self.keys[key as usize].item;
             let os = self.org_stock(org, item);
-            if !self.add(Line::OrgAvailable(os), time, delta) {
+            let line = match which {
+                Aggregate::Depots => Line::OrgAvailable(os),
+                Aggregate::Transit => Line::OrgInTransit(os),
+            };
+            if !self.add(line, time, delta) {
                 return false;
             }
         }
@@ -361,10 +385,17 @@ impl Stock {
         master: &Master,
         mv: &Move,
     ) -> Result<(KeyIdx, KeyIdx), (HolderIdx, LotIdx)> {
-        let depot_org = |h: HolderIdx| {
-            (master.kind(h) == HolderKind::Depot).then(|| master.holder_org[h as usize])
+        let aggregate = |h: HolderIdx| {
+            let which = match master.kind(h) {
+                HolderKind::Depot => Aggregate::Depots,
+                HolderKind::Transit => Aggregate::Transit,
+                _ => return None,
+            };
+            Some((master.holder_org[h as usize], which))
         };
-        let (mut from_org, mut to_org) = (depot_org(mv.from), depot_org(mv.to));
+        // Between two depots (or two transit holders) of one org, the org's aggregate does
+        // not change: nothing to add.
+        let (mut from_org, mut to_org) = (aggregate(mv.from), aggregate(mv.to));
         if from_org.is_some() && from_org == to_org {
             (from_org, to_org) = (None, None);
         }
@@ -506,6 +537,7 @@ impl Stock {
             w.u(os.item as u64);
             os.available.enc(w);
             os.earmarked.enc(w);
+            os.in_transit.enc(w);
         }
     }
 
@@ -567,6 +599,7 @@ impl Stock {
                 item,
                 available: Timeline::dec(r)?,
                 earmarked: Timeline::dec(r)?,
+                in_transit: Timeline::dec(r)?,
             });
         }
         Ok(s)

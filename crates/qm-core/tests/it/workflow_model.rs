@@ -622,6 +622,20 @@ proptest! {
                 }
                 let ours = l.org_stock(us, l.item_idx(item).unwrap()).map_or(0, |os| os.available.balance_at(t));
                 prop_assert_eq!(ours, model.org_available("us", item, t), "available {} at {}", item, at);
+                // The org's aggregates are the sums of its holders' balances.
+                let sum = |kind: HolderKind| -> i64 {
+                    l.keys()
+                        .filter(|k| {
+                            l.items()[k.item as usize].code == item
+                                && l.holders()[k.holder as usize].kind == kind
+                                && l.holder_org(k.holder) == us
+                        })
+                        .map(|k| k.timeline.balance_at(t))
+                        .sum()
+                };
+                let os = l.org_stock(us, l.item_idx(item).unwrap());
+                prop_assert_eq!(os.map_or(0, |o| o.on_hand_at(t)), sum(HolderKind::Depot));
+                prop_assert_eq!(os.map_or(0, |o| o.in_transit.balance_at(t)), sum(HolderKind::Transit));
             }
         }
     }
