@@ -114,6 +114,17 @@ impl State {
         Ok(qm_report::review_over(&self.ledger, org, as_of, horizon))
     }
 
+    /// The review as `opts` asks for it.
+    pub fn review_with(
+        &self,
+        org: Option<&str>,
+        as_of: Time,
+        opts: &qm_report::ReviewOptions,
+    ) -> Result<qm_report::Review, AppError> {
+        self.check_org(org)?;
+        Ok(qm_report::review_with(&self.ledger, org, as_of, opts))
+    }
+
     pub(crate) fn check_org(&self, org: Option<&str>) -> Result<(), AppError> {
         match org {
             Some(o) if self.ledger.org(o).is_none() => Err(AppError::unknown("org", o)),

@@ -76,7 +76,7 @@ impl App {
         file: &str,
         org: Option<&str>,
         as_of: Time,
-        horizon: u32,
+        opts: &qm_report::ReviewOptions,
     ) -> Result<qm_report::Review, AppError> {
         let parsed = crate::files::read_and_parse(file)?;
         let seqs = {
@@ -95,7 +95,7 @@ impl App {
             &originals,
             org,
             as_of,
-            horizon,
+            opts,
         )
         .map_err(|rejection| AppError::Rejected {
             file: file.to_owned(),

@@ -89,6 +89,7 @@ pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     let elapsed = started.elapsed();
+    let movements = app.read()?.ledger().movement_count();
     // The mid-2025 story, on top of the movements: each step one batch, through `qm apply`'s
     // path; the refusals are part of it.
     let steps = {
@@ -136,7 +137,6 @@ pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let movements = ledger.movement_count();
     writeln!(
         out,
         "Recorded {} movements in {} batches in {:.1} s ({} movements/s) into {db}",
@@ -329,7 +329,7 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
                 i.in_transit,
             ]
             .into_iter()
-            .chain(i.depots.iter().map(|d| d.qty))
+            .chain(i.depots.iter().flatten().map(|d| d.qty))
         })
         .map(|n| group(n).len())
         .chain([12])
@@ -387,7 +387,7 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
                 b.first_breach.as_deref().unwrap_or("-")
             );
         }
-        for d in &i.depots {
+        for d in i.depots.iter().flatten() {
             let name = names.get(d.holder.as_str()).copied().unwrap_or(&d.holder);
             s += &format!(
                 "  {}{} {:>num_w$}\n",

@@ -94,6 +94,10 @@ enum Command {
         /// Exit 1 when any item's first breach falls within the horizon.
         #[arg(long)]
         fail_on_breach: bool,
+        /// Also the stock per depot of each item (it visits every balance of the org's
+        /// depots; the totals come from maintained aggregates).
+        #[arg(long)]
+        depots: bool,
         /// Print the review as JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -347,13 +351,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             horizon,
             with,
             fail_on_breach,
+            depots,
             json,
         } => {
             let app = open_reader(g)?;
             let at = as_of.unwrap_or_else(now);
+            let opts = qm_report::ReviewOptions { horizon, depots };
             let r = match &with {
-                Some(file) => app.what_if(file, org.as_deref(), at, horizon)?,
-                None => app.read()?.review_over(org.as_deref(), at, horizon)?,
+                Some(file) => app.what_if(file, org.as_deref(), at, &opts)?,
+                None => app.read()?.review_with(org.as_deref(), at, &opts)?,
             };
             let mut out = out::buffered();
             if json {

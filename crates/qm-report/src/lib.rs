@@ -21,7 +21,8 @@ pub mod transfers;
 
 pub use pauses::{pauses, PauseRow};
 pub use review::{
-    review, review_over, what_if, DepotQty, Figures, Review, ReviewItem, HORIZON_DEFAULT,
+    review, review_over, review_with, what_if, DepotQty, Figures, Review, ReviewItem,
+    ReviewOptions, HORIZON_DEFAULT,
 };
 pub use transfers::{
     donor_totals, transfer_detail, transfers_list, transfers_summary, DonorTotal, SummaryRow,

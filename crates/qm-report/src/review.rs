@@ -21,6 +21,26 @@ use crate::money::{MoneyOut, MoneySum};
 /// The horizon of a review when none is asked for, in months.
 pub const HORIZON_DEFAULT: u32 = 24;
 
+/// What a review covers besides its per-item totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewOptions {
+    /// Months the projection looks ahead.
+    pub horizon: u32,
+    /// Also the stock per depot. The totals come from the ledger's per-(org, item)
+    /// aggregates; the breakdown visits every key of the org's depots, so it is the one
+    /// part whose cost grows with the ledger, and it is asked for.
+    pub depots: bool,
+}
+
+impl Default for ReviewOptions {
+    fn default() -> Self {
+        ReviewOptions {
+            horizon: HORIZON_DEFAULT,
+            depots: false,
+        }
+    }
+}
+
 /// On-hand stock at one depot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DepotQty {
@@ -72,8 +92,9 @@ pub struct ReviewItem {
     pub category: String,
     /// Consumption plans and interceptor demand over the horizon.
     pub consumption: i128,
-    /// On-hand stock per depot, for depots that hold any, sorted by depot.
-    pub depots: Vec<DepotQty>,
+    /// On-hand stock per depot, for depots that hold any, sorted by depot (when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depots: Option<Vec<DepotQty>>,
     /// Earmarks standing at the org's depots for transfers.
     pub earmarked: i128,
     /// The first month (`YYYY-MM`) projected available stock falls below the floor, within
@@ -143,9 +164,28 @@ pub fn review(ledger: &Ledger, org: Option<&str>, as_of: Time) -> Review {
 }
 
 /// Builds the review for `org` (all orgs when `None`) at `as_of`, projecting `horizon`
-/// months. An unknown org has no stock: callers check the name first (the facade refuses
-/// unknown names).
+/// months, with the stock per depot.
 pub fn review_over(ledger: &Ledger, org: Option<&str>, as_of: Time, horizon: u32) -> Review {
+    review_with(
+        ledger,
+        org,
+        as_of,
+        &ReviewOptions {
+            horizon,
+            depots: true,
+        },
+    )
+}
+
+/// Builds the review for `org` (all orgs when `None`) at `as_of`. An unknown org has no
+/// stock: callers check the name first (the facade refuses unknown names).
+pub fn review_with(
+    ledger: &Ledger,
+    org: Option<&str>,
+    as_of: Time,
+    opts: &ReviewOptions,
+) -> Review {
+    let horizon = opts.horizon;
     let orgs: Vec<OrgIdx> = match org {
         Some(o) => ledger.org_idx(o).into_iter().collect(),
         None => (0..ledger.orgs().len() as OrgIdx).collect(),
@@ -155,9 +195,12 @@ pub fn review_over(ledger: &Ledger, org: Option<&str>, as_of: Time, horizon: u32
     let mut sunk: Vec<BTreeMap<&str, i128>> = vec![Default::default(); n];
     for (h, holder) in ledger.holders().iter().enumerate() {
         let h = h as u32;
-        if !orgs.contains(&ledger.holder_org(h))
-            || !matches!(holder.kind, HolderKind::Depot | HolderKind::Sink)
-        {
+        let wanted = match holder.kind {
+            HolderKind::Depot => opts.depots,
+            HolderKind::Sink => true,
+            _ => false,
+        };
+        if !wanted || !orgs.contains(&ledger.holder_org(h)) {
             continue;
         }
         for &k in ledger.holder_keys(h) {
@@ -224,13 +267,15 @@ pub fn review_over(ledger: &Ledger, org: Option<&str>, as_of: Time, horizon: u32
                 earmarked,
                 available,
                 available_value: value(available),
-                depots: depots[i]
-                    .iter()
-                    .map(|(h, q)| DepotQty {
-                        holder: h.to_string(),
-                        qty: *q,
-                    })
-                    .collect(),
+                depots: opts.depots.then(|| {
+                    depots[i]
+                        .iter()
+                        .map(|(h, q)| DepotQty {
+                            holder: h.to_string(),
+                            qty: *q,
+                        })
+                        .collect()
+                }),
                 sent: sent[i]
                     .iter()
                     .map(|(r, (d, v))| SentQty {
@@ -275,11 +320,10 @@ pub fn what_if(
     originals: &qm_core::Originals,
     org: Option<&str>,
     as_of: Time,
-    horizon: u32,
+    opts: &ReviewOptions,
 ) -> Result<Review, qm_core::Rejection> {
-    let before = review_over(ledger, org, as_of, horizon);
-    let mut after =
-        ledger.evaluate(proposal, originals, |l| review_over(l, org, as_of, horizon))?;
+    let before = review_with(ledger, org, as_of, opts);
+    let mut after = ledger.evaluate(proposal, originals, |l| review_with(l, org, as_of, opts))?;
     let before: std::collections::HashMap<&str, &ReviewItem> =
         before.items.iter().map(|i| (i.item.as_str(), i)).collect();
     for i in &mut after.items {

@@ -204,7 +204,15 @@ fn a_what_if_stores_nothing_on_every_backend() {
         let proposal = dir.path().join("proposal.jsonl");
         std::fs::write(&proposal, WORKFLOW).unwrap();
         let r = app
-            .what_if(proposal.to_str().unwrap(), Some("US"), at("2025-03-01"), 12)
+            .what_if(
+                proposal.to_str().unwrap(),
+                Some("US"),
+                at("2025-03-01"),
+                &qm_report::ReviewOptions {
+                    horizon: 12,
+                    depots: false,
+                },
+            )
             .unwrap();
         let shell = r.items.iter().find(|i| i.item == "SHELL").unwrap();
         assert_eq!(

@@ -1402,7 +1402,7 @@ fn the_review_table_stays_aligned_with_long_and_non_ascii_names() {
         j.mv(&format!("t{n}"), &jan(11, 8), code, 5, "D-FR", "SHIP");
     }
     db.apply_ok("moves.jsonl", &j.text());
-    let r = db.qm(&["review", "--org", "US"]);
+    let r = db.qm(&["review", "--org", "US", "--depots"]);
     r.ok();
     let (tables, depot_lines) = check_review_tables(&r.stdout);
     assert_eq!((tables, depot_lines), (1, 15), "{}", r.stdout);
@@ -1474,7 +1474,7 @@ fn the_demo_prints_aligned_tables_grouped_counts_and_commands_that_work_as_paste
         .skip(1)
         .map(str::trim)
         .collect();
-    assert_eq!(tries.len(), 3, "{}", r.stdout);
+    assert_eq!(tries.len(), 6, "{}", r.stdout);
     for line in &tries {
         assert!(!line.contains('|'), "one command per line: {line}");
         let ran = sh(dir.path(), line);

@@ -197,7 +197,10 @@ fn a_what_if_shows_each_item_before_and_after_and_changes_nothing() {
         &Originals::default(),
         Some("US"),
         t("2025-06-01"),
-        24,
+        &ReviewOptions {
+            horizon: 24,
+            depots: false,
+        },
     )
     .expect("the proposal applies");
     assert_eq!(
