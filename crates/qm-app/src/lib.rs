@@ -22,6 +22,7 @@
 //! and prints nothing: the edges decide who records and where output goes.
 
 mod files;
+mod flows;
 pub mod output;
 mod state;
 pub mod verify;

@@ -9,6 +9,7 @@ mod bench;
 mod bench_pg;
 mod demo;
 mod out;
+mod report;
 mod tables;
 
 #[cfg(feature = "bench-alloc")]
@@ -159,6 +160,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the review, the donor view, its totals and the standing pauses to a file: a
+    /// self-contained HTML page with charts, an XLSX workbook, CSV files in a directory, or
+    /// JSON.
+    Report(report::ReportArgs),
     /// Write the whole history as interchange records to standard output.
     Export {
         /// Then keep writing each new batch as it is committed (by any process) until
@@ -480,6 +485,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.close();
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report(args) => report::run(g, args),
         Command::Export { follow } => {
             let app = open_reader(g)?;
             let mut out = out::buffered();

@@ -7,7 +7,9 @@
 //! - [`transfers`] (`transfers.rs`): what did we promise and send — the donor view per
 //!   (donor, recipient, item), the list of transfers with their state, one transfer in full;
 //! - [`pauses`] (`pauses.rs`): what stands paused and what each pause holds back;
-//! - [`money`]: exact sums of money.
+//! - [`money`]: exact sums of money;
+//! - [`render`]: the report for people and spreadsheets, gathered once and rendered as CSV,
+//!   XLSX, JSON and a self-contained HTML page with charts.
 //!
 //! They read the ledger's maintained state (per-(org, item) aggregates, line events), never
 //! the journal. Sums of quantities are `i128`/`u128`, so no report can overflow whatever the
@@ -16,6 +18,7 @@
 pub mod forecast;
 pub mod money;
 pub mod pauses;
+pub mod render;
 pub mod review;
 pub mod transfers;
 

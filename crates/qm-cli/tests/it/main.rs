@@ -10,6 +10,8 @@
 //! - `follow`: `qm export --follow` sees batches other processes commit, promptly.
 //! - `open_modes`: commands that only read never create a database, and refuse a path that
 //!   holds none (or cannot hold one) with exit status 1, naming it.
+//! - `report`: `qm report` in every format on a coalition scenario, and the HTML page in
+//!   headless Chromium (renders, charts present, no console messages, a screenshot).
 //! - `race`: eight `qm apply` processes racing for the same stock, on the embedded file and
 //!   on PostgreSQL: no oversell, nothing acknowledged lost, nothing recorded twice.
 //! - `tamper`: edits made behind `qm`'s back (rows changed, removed, bytes flipped) are caught
@@ -20,6 +22,7 @@ mod crash;
 mod follow;
 mod open_modes;
 mod race;
+mod report;
 mod support;
 mod tamper;
 mod workflow;
