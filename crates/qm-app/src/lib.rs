@@ -5,14 +5,16 @@
 //!   batches after it (never the whole history when a snapshot exists);
 //! - apply: parse outside any lock, then take the journal's write lock, catch up on batches
 //!   other processes appended, check the batch against the current state, and commit it
-//!   durably (journal row and recorded head in one transaction) before acknowledging;
-//!   [`App::apply_files`] is the policy of a run of files (`files.rs`);
+//!   durably (journal row, recorded head and the lines of the transfers it touched, in one
+//!   transaction) before acknowledging; [`App::apply_files`] is the policy of a run of files
+//!   (`files.rs`), `derived.rs` what is derived for analysts;
 //! - queries: [`State`] (balances, review, with their references checked), read through a
 //!   [`Shared`] handle that many threads may hold while the one writer applies;
-//! - snapshot: the encoded ledger and the base of the analysts' balances, in one transaction;
+//! - snapshot: the encoded ledger and the base of the analysts' balances, in one transaction,
+//!   then the transfer lines rewritten whole;
 //! - export and follow: read the journal;
 //! - verify: recompute the hash chain, replay everything, and compare with the snapshot, the
-//!   recorded head and the balances table.
+//!   recorded head, the balances and the transfer lines.
 //!
 //! Reads take `&self`; what changes the ledger or the journal takes `&mut self`: one `App` is
 //! one writer. Its JSON outputs are the typed structs of [`output`].
@@ -21,6 +23,7 @@
 //! `qm-interchange`, `qm-core` and a `qm-store` backend. It reads no environment variable
 //! and prints nothing: the edges decide who records and where output goes.
 
+mod derived;
 mod files;
 mod flows;
 pub mod output;
@@ -259,9 +262,13 @@ impl App {
         App::with_store(open_store(db, mode)?)
     }
 
+    /// Opens the ledger in `store` and brings it up to date; a store that writes also has its
+    /// derived tables rewritten when they lag behind the journal (the first writer to open an
+    /// upgraded ledger or a copy).
     pub fn with_store(mut store: BoxStore) -> Result<App, AppError> {
         let backend = store.backend();
-        let loaded = load(&mut *store)?;
+        let mut loaded = load(&mut *store)?;
+        derived::refresh(&mut *store, &mut loaded.state)?;
         Ok(App {
             store: Mutex::new(store),
             backend,
@@ -374,7 +381,8 @@ impl App {
         Ok(true)
     }
 
-    /// Writes a snapshot of the current state.
+    /// Writes a snapshot of the current state, then rewrites the transfer lines whole (so
+    /// that `qm snapshot` also repairs a table changed behind Quartermaster's back).
     pub fn snapshot(&mut self) -> Result<(), AppError> {
         let (snap, balances, movements) = {
             let s = self.shared.read()?;
@@ -402,7 +410,11 @@ impl App {
             seq: snap.seq,
             movements,
         };
-        Ok(())
+        let store = &mut **self
+            .store
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        derived::rewrite(store, &mut self.shared.write())
     }
 
     /// Writes the whole history as interchange records.
@@ -583,6 +595,12 @@ fn apply_locked(
         });
     }
     let new_records = receipt.new_records.len();
+    let derived = derived::touched(
+        &state.ledger,
+        batch.records,
+        &receipt.new_records,
+        receipt.seq,
+    );
     let sealed = StoredBatch::seal(
         state.head,
         now_nanos(),
@@ -590,7 +608,7 @@ fn apply_locked(
         batch.encoded.into_body(&receipt.new_records),
         new_records as u64,
     );
-    if let Err(e) = store.commit_append(&sealed) {
+    if let Err(e) = store.commit_append(&sealed, Some(&derived)) {
         // The ledger holds a batch the journal may not: rebuild it from the journal before
         // anyone reads again.
         match load(store) {
@@ -843,8 +861,9 @@ pub struct Migrated {
 }
 
 /// Copies a whole ledger from one database to another, empty one (of either backend): every
-/// batch verbatim (same sequence numbers, times, authors and hashes), then a snapshot and the
-/// analysts' balances at the target. The source is verified first and the target after.
+/// batch verbatim (same sequence numbers, times, authors and hashes), then, from the ledger
+/// the target opens to, its transfer lines (the copies carry none), a snapshot and the
+/// analysts' balances. The source is verified first and the target after.
 pub fn migrate(from: &str, to: &str, progress: &mut dyn FnMut(u64)) -> Result<Migrated, AppError> {
     let mut source = open_store(from, OpenMode::ReadOnly)?;
     verify::verify(&mut *source).map_err(|f| AppError::Damaged(format!("{from}: {f}")))?;
@@ -874,7 +893,8 @@ pub fn migrate(from: &str, to: &str, progress: &mut dyn FnMut(u64)) -> Result<Mi
                     "{to} changed during the migration"
                 )));
             }
-            target.commit_append(&b).map_err(store_err)
+            // Copied without derived rows: the target's App writes them whole when it opens.
+            target.commit_append(&b, None).map_err(store_err)
         })();
         if let Err(e) = step {
             failure = Some(e);

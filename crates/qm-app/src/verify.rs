@@ -6,7 +6,9 @@
 //!    invariant holds at every batch), each batch adding exactly the records it says.
 //! 3. The derived state: the snapshot's checksum holds and it equals, byte for byte, the
 //!    replayed state at its batch; the analysts' balances (the view: base plus journal tail)
-//!    equal the replayed balances.
+//!    equal the replayed balances; the transfer lines table is exact after the last batch and
+//!    equals, line by line, the replayed ledger's figures (a schema from before the table, read
+//!    as it is, has none to check).
 //!
 //! The first failure is reported, naming the batch (and line) where it is.
 
@@ -14,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use qm_core::{BalanceQuery, Ledger, Originals, Record};
-use qm_store::{Hash, Store, StoreError};
+use qm_store::{DerivedState, Hash, Store, StoreError};
 
 /// What a successful verify checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,9 @@ pub struct VerifyReport {
     pub movements: u64,
     /// The batch the snapshot was taken at, if there is one.
     pub snapshot_seq: Option<u64>,
+    /// How many transfer lines the table holds, each equal to the history's; `None` when the
+    /// schema has no such table (an older one, read as it is).
+    pub transfer_lines: Option<u64>,
 }
 
 /// The first thing found wrong.
@@ -221,10 +226,36 @@ pub fn verify(store: &mut dyn Store) -> Result<VerifyReport, VerifyFailure> {
         );
     }
 
+    let transfer_lines = match store.derived_state().map_err(storage)? {
+        DerivedState::Absent => None,
+        DerivedState::Stale { at } => {
+            return fail(
+                Some(at + 1),
+                format!(
+                    "the transfer lines table holds the lines as of batch {at}, not after batch \
+                     {last}: a command that writes (qm snapshot) brings it up to date"
+                ),
+            )
+        }
+        DerivedState::Current => {
+            let mut want = crate::derived::all(&ledger).transfer_lines;
+            want.sort_unstable();
+            let got = store.read_transfer_lines().map_err(storage)?;
+            if let Some(diff) = crate::derived::first_difference(&want, &got) {
+                return fail(
+                    None,
+                    format!("the transfer lines table differs from the history: {diff}"),
+                );
+            }
+            Some(got.len() as u64)
+        }
+    };
+
     Ok(VerifyReport {
         batches: last,
         records,
         movements: ledger.movement_count(),
         snapshot_seq: snap_seq,
+        transfer_lines,
     })
 }

@@ -507,7 +507,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         serde_json::to_writer(&mut out, &output::Verified::from(&r))?;
                         writeln!(out)?;
                     } else {
-                        writeln!(out, "ok: {} batches, {} records, {} movements; chain, rules, snapshot and balances table verified", r.batches, r.records, r.movements)?;
+                        let tables = match r.transfer_lines {
+                            Some(_) => "balances and transfer lines tables",
+                            None => "balances table",
+                        };
+                        writeln!(out, "ok: {} batches, {} records, {} movements; chain, rules, snapshot and {tables} verified", r.batches, r.records, r.movements)?;
                     }
                     Ok(ExitCode::SUCCESS)
                 }

@@ -128,7 +128,9 @@ fn bench_quartermaster(url: &str, names: &Names, movements: &[Movement]) -> f64 
         let locked = Instant::now();
         let batch = StoredBatch::seal(head, now_ns(), "bench".into(), body, chunk.len() as u64);
         let sealed = Instant::now();
-        store.commit_append(&batch).expect("commit_append");
+        store
+            .commit_append(&batch, Some(&qm_store::Derived::EMPTY))
+            .expect("commit_append");
         let done = Instant::now();
         let t = store.last_commit_timings();
         begin += locked - started;

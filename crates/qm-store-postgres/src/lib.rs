@@ -13,9 +13,11 @@
 //! (one key per database), then reads the head: writers in every process queue there. The
 //! caller catches up with [`Store::read_batches`] (inside the same transaction) and
 //! [`Store::commit_append`] checks that the batch follows the head (else
-//! [`StoreError::Conflict`]), inserts the journal row, moves the anchor, sends
-//! `NOTIFY qm_journal, '<seq>'` and commits, with `synchronous_commit` on: durable when it
-//! returns. No balance row is written per batch (see the `balances` view below). The lock is
+//! [`StoreError::Conflict`]), inserts the journal row, writes the lines of the transfers the
+//! batch touched (one statement; none for a batch of plain movements), moves the anchor and
+//! the batch the transfer lines are exact after, sends `NOTIFY qm_journal, '<seq>'` and
+//! commits, with `synchronous_commit` on: durable when it returns. No balance row is written
+//! per batch (see the `balances` view below). The lock is
 //! released by the commit or the rollback, and by the server if the connection dies, so a
 //! crashed writer never blocks the others. Behind the lock, the primary key on `seq` and an
 //! insert trigger refuse any row that does not extend the chain, whoever writes it.
@@ -39,6 +41,12 @@
 //! - `qm_snapshot(id, seq, head_hash, checksum, len, chunks)` (one row) and
 //!   `qm_snapshot_chunk(no, bytes)`: the newest snapshot, in chunks of
 //!   [`PgConfig::snapshot_chunk_bytes`].
+//! - `qm_transfer_lines(transfer, item, donor, recipient, line_qty, committed, cancelled,
+//!   allocated, dispatched, delivered, in_transit)` and `qm_transfer_lines_at(seq)`: every
+//!   transfer line's figures, written by the application with each commit (the lines of the
+//!   transfers the batch touched), exact after batch `qm_transfer_lines_at.seq`, which a
+//!   commit moves only when it brought its rows; a batch appended without them (a copy, a
+//!   writer of an older version) leaves it behind, and the application rewrites the table.
 //!
 //! # Views for analysts (stable: columns may be added at the end, never renamed or removed)
 //! The same columns, types and values as the embedded backend's (checked by
@@ -56,6 +64,16 @@
 //!   last_time TEXT)`: per transfer and item.
 //! - `balances(holder TEXT, item TEXT, lot TEXT, qty BIGINT)`: current non-zero balances (the
 //!   base plus the batches after it); `lot` is NULL when the item is not lot-tracked.
+//! - `transfer_lines(transfer TEXT, item TEXT, donor TEXT, recipient TEXT, line_qty BIGINT,
+//!   committed BIGINT, cancelled BIGINT, allocated BIGINT, dispatched BIGINT,
+//!   delivered BIGINT, in_transit BIGINT)`: every transfer line's figures now.
+//! - `allocations(batch BIGINT, recorded_at TEXT, recorded_by TEXT, id TEXT, time TEXT,
+//!   transfer TEXT, item TEXT, qty BIGINT, from_holder TEXT, lot TEXT, override_reason TEXT,
+//!   override_by TEXT)`: every allocation record.
+//! - `pauses(batch BIGINT, recorded_at TEXT, recorded_by TEXT, id TEXT, time TEXT,
+//!   reason TEXT, "by" TEXT, items TEXT, categories TEXT, donor TEXT, recipient TEXT,
+//!   transfer TEXT, review_by TEXT, resumed_at TEXT, resume_id TEXT)`: every pause record and
+//!   the resume that ends it (NULL while it stands); `by` must be quoted in SQL.
 //!
 //! # Notifications
 //! Every commit notifies channel [`NOTIFY_CHANNEL`] with the new batch's seq as payload.
@@ -76,7 +94,8 @@ use std::time::{Duration, Instant};
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
 use qm_store::{
-    BalanceRow, Hash, Head, OpenMode, Snapshot, Store, StoreError, StoredBatch, ViewRows, ViewValue,
+    BalanceRow, Derived, DerivedState, Hash, Head, OpenMode, Snapshot, Store, StoreError,
+    StoredBatch, TransferLineRow, ViewRows, ViewValue,
 };
 
 pub use schema::SCHEMA_VERSION;
@@ -139,6 +158,9 @@ pub struct PgStore {
     /// How it was opened: a read-only store refuses appends and snapshots itself (and the
     /// server refuses any write of its session).
     mode: OpenMode,
+    /// The database's schema version: [`SCHEMA_VERSION`] for a writer (which migrates it),
+    /// the database's own for a reader.
+    schema_version: i32,
     /// The URL without its password, for messages.
     place: String,
     /// Timings of the last successful commit, for [`PgStore::last_commit_timings`].
@@ -161,6 +183,9 @@ struct Statements {
     balances: Statement,
     /// The head recorded in `qm_anchor`.
     anchor: Statement,
+    /// Writes transfer lines, given as eleven parallel arrays (unique keys), each replacing
+    /// the row of its (transfer, item); `None` when the schema has no such table.
+    write_transfer_lines: Option<Statement>,
 }
 
 const BATCH_COLUMNS: &str = "seq, recorded_at, recorded_by, records, body, prev_hash, hash";
@@ -171,6 +196,19 @@ const WRITE_BALANCES: &str = r#"
 INSERT INTO qm_balances (holder, item, lot, qty)
 SELECT holder, item, lot, qty
 FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) AS t(holder, item, lot, qty)"#;
+
+/// Transfer lines in one statement, each replacing the row of its (transfer, item): the
+/// arrays (a key at most once) are unnested in the server.
+const WRITE_TRANSFER_LINES: &str = r#"
+INSERT INTO qm_transfer_lines (transfer, item, donor, recipient, line_qty, committed, cancelled,
+                               allocated, dispatched, delivered, in_transit)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[],
+                     $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[])
+ON CONFLICT (transfer, item) DO UPDATE SET
+    donor = EXCLUDED.donor, recipient = EXCLUDED.recipient, line_qty = EXCLUDED.line_qty,
+    committed = EXCLUDED.committed, cancelled = EXCLUDED.cancelled,
+    allocated = EXCLUDED.allocated, dispatched = EXCLUDED.dispatched,
+    delivered = EXCLUDED.delivered, in_transit = EXCLUDED.in_transit"#;
 
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`, or any form the `postgres` crate
@@ -221,11 +259,15 @@ impl PgStore {
                 .map_err(|e| backend("making the session read-only", e))?;
         }
 
-        match mode {
-            OpenMode::Create => schema::migrate(&mut client)?,
+        let schema_version = match mode {
+            OpenMode::Create => {
+                schema::migrate(&mut client)?;
+                SCHEMA_VERSION
+            }
             OpenMode::ReadWrite => {
                 schema::existing_version(&mut client, &place)?;
                 schema::migrate(&mut client)?;
+                SCHEMA_VERSION
             }
             OpenMode::ReadOnly => {
                 let version = schema::existing_version(&mut client, &place)?;
@@ -235,9 +277,10 @@ impl PgStore {
                          without upgrading it: connect once with a command that writes"
                     )));
                 }
+                version
             }
-        }
-        let stmts = Statements::prepare(&mut client)?;
+        };
+        let stmts = Statements::prepare(&mut client, schema_version >= schema::DERIVED_FROM)?;
         Ok(PgStore {
             client,
             stmts,
@@ -245,14 +288,10 @@ impl PgStore {
             listening: false,
             config,
             mode,
+            schema_version,
             place,
             last_commit: CommitTimings::default(),
         })
-    }
-
-    /// How this store was opened.
-    pub fn mode(&self) -> OpenMode {
-        self.mode
     }
 
     /// Runs one query (for the analysts' views: tests, reports) and returns its columns and
@@ -384,8 +423,49 @@ impl PgStore {
         }
     }
 
+    /// Writes transfer lines inside the open transaction (one statement; nothing for none).
+    fn write_transfer_lines(&mut self, rows: &[TransferLineRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let Some(stmt) = &self.stmts.write_transfer_lines else {
+            return Err(StoreError::Format(
+                "postgres: the schema has no transfer lines table".into(),
+            ));
+        };
+        let texts = |f: fn(&TransferLineRow) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
+        let ints = |f: fn(&TransferLineRow) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
+        let columns: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) = (
+            texts(|r| &r.transfer),
+            texts(|r| &r.item),
+            texts(|r| &r.donor),
+            texts(|r| &r.recipient),
+        );
+        let figures = [
+            ints(|r| r.line_qty),
+            ints(|r| r.committed),
+            ints(|r| r.cancelled),
+            ints(|r| r.allocated),
+            ints(|r| r.dispatched),
+            ints(|r| r.delivered),
+            ints(|r| r.in_transit),
+        ];
+        let mut params: Vec<&(dyn ToSql + Sync)> =
+            vec![&columns.0, &columns.1, &columns.2, &columns.3];
+        params.extend(figures.iter().map(|f| f as &(dyn ToSql + Sync)));
+        self.client
+            .execute(stmt, &params)
+            .map(|_| ())
+            .map_err(|e| backend("writing transfer lines", e))
+    }
+
     /// The body of `commit_append`; its caller rolls back on error.
-    fn commit_inner(&mut self, head: Head, batch: &StoredBatch) -> Result<(), StoreError> {
+    fn commit_inner(
+        &mut self,
+        head: Head,
+        batch: &StoredBatch,
+        derived: Option<&Derived>,
+    ) -> Result<(), StoreError> {
         let started = Instant::now();
         if batch.seq != head.seq.wrapping_add(1) || batch.prev_hash != head.hash {
             return Err(StoreError::Conflict {
@@ -417,10 +497,22 @@ impl PgStore {
                 ],
             )
             .map_err(|e| backend("inserting the batch", e))?;
+        // The transfer lines are exact after this batch if they were after the one before;
+        // without the batch's rows they stay behind.
+        let lines_at = match derived {
+            Some(d) => {
+                self.write_transfer_lines(&d.transfer_lines)?;
+                format!(
+                    "UPDATE qm_transfer_lines_at SET seq = {seq} WHERE seq = {};",
+                    seq - 1
+                )
+            }
+            None => String::new(),
+        };
         let journal_done = Instant::now();
         self.client
             .batch_execute(&format!(
-                "UPDATE qm_anchor SET seq = {seq}, hash = decode('{}', 'hex');
+                "UPDATE qm_anchor SET seq = {seq}, hash = decode('{}', 'hex'); {lines_at}
                  NOTIFY {NOTIFY_CHANNEL}, '{seq}'; COMMIT",
                 batch.hash.to_hex()
             ))
@@ -520,7 +612,9 @@ impl PgStore {
 }
 
 impl Statements {
-    fn prepare(client: &mut Client) -> Result<Statements, StoreError> {
+    /// Prepares the session's statements; those of the derived tables only when the schema
+    /// has them (`derived`).
+    fn prepare(client: &mut Client, derived: bool) -> Result<Statements, StoreError> {
         let mut prepare = |sql: &str| {
             client
                 .prepare(sql)
@@ -543,6 +637,10 @@ impl Statements {
                  ORDER BY holder COLLATE \"C\", item COLLATE \"C\", COALESCE(lot, '') COLLATE \"C\"",
             )?,
             anchor: prepare("SELECT seq, hash FROM qm_anchor")?,
+            write_transfer_lines: match derived {
+                true => Some(prepare(WRITE_TRANSFER_LINES)?),
+                false => None,
+            },
         })
     }
 }
@@ -616,13 +714,41 @@ impl Store for PgStore {
         }
     }
 
-    fn commit_append(&mut self, batch: &StoredBatch) -> Result<(), StoreError> {
+    fn commit_append(
+        &mut self,
+        batch: &StoredBatch,
+        derived: Option<&Derived>,
+    ) -> Result<(), StoreError> {
         let Some(head) = self.append.take() else {
             return Err(StoreError::Backend(
                 "commit_append without begin_append".into(),
             ));
         };
-        let result = self.commit_inner(head, batch);
+        let result = self.commit_inner(head, batch, derived);
+        if result.is_err() {
+            self.rollback_quietly();
+        }
+        result
+    }
+
+    fn commit_derived(&mut self, derived: &Derived) -> Result<(), StoreError> {
+        let Some(head) = self.append.take() else {
+            return Err(StoreError::Backend(
+                "commit_derived without begin_append".into(),
+            ));
+        };
+        let result = (|| {
+            let seq = to_i64(head.seq, "seq")?;
+            self.client
+                .batch_execute("DELETE FROM qm_transfer_lines")
+                .map_err(|e| backend("replacing the transfer lines", e))?;
+            self.write_transfer_lines(&derived.transfer_lines)?;
+            self.client
+                .batch_execute(&format!(
+                    "UPDATE qm_transfer_lines_at SET seq = {seq}; COMMIT"
+                ))
+                .map_err(|e| backend("committing the transfer lines", e))
+        })();
         if result.is_err() {
             self.rollback_quietly();
         }
@@ -782,6 +908,70 @@ impl Store for PgStore {
                     qty: row
                         .try_get(3)
                         .map_err(|e| format_error("balances qty", e))?,
+                })
+            })
+            .collect()
+    }
+
+    fn mode(&self) -> OpenMode {
+        self.mode
+    }
+
+    fn derived_state(&mut self) -> Result<DerivedState, StoreError> {
+        if self.schema_version < schema::DERIVED_FROM {
+            return Ok(DerivedState::Absent);
+        }
+        let row = self
+            .client
+            .query_one(
+                "SELECT a.seq, t.seq FROM qm_anchor a, qm_transfer_lines_at t",
+                &[],
+            )
+            .map_err(|e| backend("reading the transfer lines' batch", e))?;
+        let head = get_u64(&row, 0, "anchor seq")?;
+        let at = get_u64(&row, 1, "transfer lines seq")?;
+        Ok(if head == at {
+            DerivedState::Current
+        } else {
+            DerivedState::Stale { at }
+        })
+    }
+
+    fn read_transfer_lines(&mut self) -> Result<Vec<TransferLineRow>, StoreError> {
+        if self.schema_version < schema::DERIVED_FROM {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .client
+            .query(
+                "SELECT transfer, item, donor, recipient, line_qty, committed, cancelled, \
+                 allocated, dispatched, delivered, in_transit FROM transfer_lines \
+                 ORDER BY transfer COLLATE \"C\", item COLLATE \"C\"",
+                &[],
+            )
+            .map_err(|e| backend("reading transfer lines", e))?;
+        rows.iter()
+            .map(|row| {
+                let text = |i: usize| -> Result<String, StoreError> {
+                    row.try_get(i)
+                        .map_err(|e| format_error("transfer lines", e))
+                };
+                let int = |i: usize| -> Result<i64, StoreError> {
+                    row.try_get(i)
+                        .map_err(|e| format_error("transfer lines", e))
+                };
+                Ok(TransferLineRow {
+                    transfer: text(0)?,
+                    item: text(1)?,
+                    donor: text(2)?,
+                    recipient: text(3)?,
+                    line_qty: int(4)?,
+                    committed: int(5)?,
+                    cancelled: int(6)?,
+                    allocated: int(7)?,
+                    dispatched: int(8)?,
+                    delivered: int(9)?,
+                    in_transit: int(10)?,
                 })
             })
             .collect()

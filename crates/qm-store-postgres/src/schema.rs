@@ -12,10 +12,12 @@
 //! never rename or remove one. Step 3 is the one exception, made once so that both backends
 //! give the same columns, types and values: it retyped times (`timestamptz`, to the
 //! microsecond) and `serials` (`text[]`) and `records.json` (`jsonb`) as text, and gave
-//! `records` its `line`.
+//! `records` its `line`. Step 4 added the workflow's views (`transfer_lines`, `allocations`,
+//! `pauses`) and the table the application writes transfer lines to with each commit.
 //!
 //! A read-only session migrates nothing: it reads a schema from [`READABLE_FROM`] on as it is
-//! (those versions have the same tables; only the views changed).
+//! (those versions have the tables it reads; before step 4 there are no derived tables, and
+//! the store says so).
 
 use postgres::Client;
 use qm_store::StoreError;
@@ -23,7 +25,10 @@ use qm_store::StoreError;
 use crate::describe;
 
 /// The schema version this code writes and reads: the version of the last migration.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
+
+/// The first schema version with the derived tables (`qm_transfer_lines`).
+pub const DERIVED_FROM: i32 = 4;
 
 /// The oldest schema a read-only session reads as it is: the first with the views (the
 /// store reads `balances`). Raise it when a migration changes a table this code reads.
@@ -57,6 +62,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "analysts' views as on every backend",
         sql: MIGRATION_3,
+    },
+    Migration {
+        version: 4,
+        name: "the workflow's views: transfer lines, allocations, pauses",
+        sql: MIGRATION_4,
     },
 ];
 
@@ -360,6 +370,111 @@ GROUP BY holder, item, lot_key
 HAVING SUM(qty) <> 0;
 COMMENT ON VIEW balances IS
     'Current non-zero balance per (holder, item, lot; NULL when not lot-tracked), after the last batch.';
+"#;
+
+/// The workflow's views (see `qm_store::conformance::views`). Transfer lines' figures cannot be
+/// computed honestly in SQL over the journal (a cancellation without a quantity cancels the
+/// remainder as it stood, releases are newest first, dispatch and delivery depend on the
+/// holders' orgs), so the application writes them to `qm_transfer_lines` in each commit's
+/// transaction, and `qm_transfer_lines_at` says after which batch the table is exact (0 in
+/// an upgraded database with batches: the first writer to connect fills it from the ledger;
+/// a batch appended without its rows, by a copy or an older writer, leaves it behind).
+/// `allocations` and `pauses` are views over the journal's records, as `movements` is, over
+/// only the batches whose text holds the record type (every spelling of the type but one with
+/// a `\u` escape does, and the journal holds canonical lines).
+const MIGRATION_4: &str = r#"
+CREATE TABLE qm_transfer_lines (
+    transfer   TEXT COLLATE "C" NOT NULL,
+    item       TEXT COLLATE "C" NOT NULL,
+    donor      TEXT   NOT NULL,
+    recipient  TEXT   NOT NULL,
+    line_qty   BIGINT NOT NULL,
+    committed  BIGINT NOT NULL,
+    cancelled  BIGINT NOT NULL,
+    allocated  BIGINT NOT NULL,
+    dispatched BIGINT NOT NULL,
+    delivered  BIGINT NOT NULL,
+    in_transit BIGINT NOT NULL,
+    PRIMARY KEY (transfer, item)
+);
+COMMENT ON TABLE qm_transfer_lines IS
+    'Every transfer line and its figures after the batch qm_transfer_lines_at.seq, written with each commit. Read the view transfer_lines instead.';
+CREATE TABLE qm_transfer_lines_at (
+    id  BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    seq BIGINT  NOT NULL CHECK (seq >= 0)
+);
+INSERT INTO qm_transfer_lines_at (id, seq) VALUES (TRUE, 0);
+
+-- Each line of each transfer (one item of its commitment) and its figures now: committed
+-- (the line's qty less cancellations), cancelled, allocated (earmarked, less releases),
+-- dispatched (left a depot of the donor), delivered (arrived at a holder of the recipient),
+-- in_transit (dispatched, neither arrived nor gone to a sink). Exact after every commit.
+CREATE VIEW transfer_lines AS
+SELECT transfer, item, donor, recipient, line_qty, committed, cancelled, allocated,
+       dispatched, delivered, in_transit
+FROM qm_transfer_lines;
+COMMENT ON VIEW transfer_lines IS
+    'Per transfer and item: donor, recipient, line_qty, committed, cancelled, allocated, dispatched, delivered, in_transit, after the last batch.';
+
+-- Every allocation record (an earmark for a transfer at a depot of its donor), with the
+-- batch that recorded it; the override's reason and who gave it, when it breached a floor.
+CREATE VIEW allocations AS
+SELECT j.seq                                    AS batch,
+       qm_nanos_text(j.recorded_at) COLLATE "C" AS recorded_at,
+       j.recorded_by,
+       a.id,
+       qm_time_text(a.time) COLLATE "C"         AS time,
+       a.transfer,
+       a.item,
+       a.qty,
+       a."from"                                 AS from_holder,
+       a.lot,
+       a.override ->> 'reason'                  AS override_reason,
+       a.override ->> 'by'                      AS override_by
+FROM qm_journal j
+CROSS JOIN LATERAL json_to_recordset(('[' || replace(rtrim(j.body, E'\n'), E'\n', ',') || ']')::json) AS a(
+    type TEXT, id TEXT, time TEXT, transfer TEXT, item TEXT, qty BIGINT, "from" TEXT, lot TEXT,
+    override JSON)
+WHERE strpos(j.body, '"allocate"') > 0 AND a.type = 'allocate';
+COMMENT ON VIEW allocations IS
+    'Every allocation record: batch, recorded_at, recorded_by, id, time, transfer, item, qty, from_holder, lot, override_reason, override_by. Times are RFC 3339 UTC with nine fractional digits.';
+
+-- Every pause record, with the batch that recorded it, and the resume that ends it (its time
+-- and id; NULL while it stands). `items` and `categories` are the record's JSON arrays.
+CREATE VIEW pauses AS
+WITH p AS (
+    SELECT j.seq AS batch, j.recorded_at AS ns, j.recorded_by, r.id, r.time, r.reason, r."by",
+           r.items, r.categories, r.donor, r.recipient, r.transfer, r.review_by
+    FROM qm_journal j
+    CROSS JOIN LATERAL json_to_recordset(('[' || replace(rtrim(j.body, E'\n'), E'\n', ',') || ']')::json) AS r(
+        type TEXT, id TEXT, time TEXT, reason TEXT, "by" TEXT, items JSON, categories JSON,
+        donor TEXT, recipient TEXT, transfer TEXT, review_by TEXT)
+    WHERE strpos(j.body, '"pause"') > 0 AND r.type = 'pause'
+), x AS (
+    SELECT r.id, r.pause, r.time
+    FROM qm_journal j
+    CROSS JOIN LATERAL json_to_recordset(('[' || replace(rtrim(j.body, E'\n'), E'\n', ',') || ']')::json) AS r(
+        type TEXT, id TEXT, pause TEXT, time TEXT)
+    WHERE strpos(j.body, '"resume"') > 0 AND r.type = 'resume'
+)
+SELECT p.batch,
+       qm_nanos_text(p.ns) COLLATE "C"        AS recorded_at,
+       p.recorded_by,
+       p.id,
+       qm_time_text(p.time) COLLATE "C"       AS time,
+       p.reason,
+       p."by",
+       p.items::text                          AS items,
+       p.categories::text                     AS categories,
+       p.donor,
+       p.recipient,
+       p.transfer,
+       qm_time_text(p.review_by) COLLATE "C"  AS review_by,
+       qm_time_text(x.time) COLLATE "C"       AS resumed_at,
+       x.id                                   AS resume_id
+FROM p LEFT JOIN x ON x.pause = p.id;
+COMMENT ON VIEW pauses IS
+    'Every pause record: batch, recorded_at, recorded_by, id, time, reason, by, items, categories, donor, recipient, transfer, review_by, and the resume ending it (resumed_at, resume_id; NULL while it stands).';
 "#;
 
 /// Brings the database to [`SCHEMA_VERSION`], one step per transaction; refuses a newer one.

@@ -306,7 +306,9 @@ fn store_bench(c: &Config) {
             let recorded_at = 1_700_000_000_000_000_000 + head.seq as i64;
             let batch = StoredBatch::seal(head, recorded_at, "bench".into(), body, c.movements);
             let t2 = Instant::now();
-            store.commit_append(&batch).unwrap();
+            store
+                .commit_append(&batch, Some(&qm_store::Derived::EMPTY))
+                .unwrap();
             let t3 = Instant::now();
             let p = store.last_commit_profile().unwrap();
             totals.begin += t1 - t0;

@@ -3,11 +3,14 @@
 //! [`SqliteStore`] implements [`qm_store::Store`] over one SQLite database file. The schema
 //! is in `schema.rs`: `meta` (schema version, and the batch the balances base is as of),
 //! `journal` (the hash-chained batches, guarded by append-only triggers), `anchor` (the head,
-//! kept apart from the journal), `snapshot` and `snapshot_part` (the newest snapshot) and
-//! `balances_base` (the balances as of the snapshot), and for analysts the views `movements`,
-//! `records`, `transfers` and `balances` (the base plus the journal's movements after it), so
-//! plain SQL tools see current data without knowing the encoding. The views give the same
-//! columns, types and values as the PostgreSQL backend's (`qm_store::conformance::views`).
+//! kept apart from the journal, and the batch after which the derived table is exact),
+//! `snapshot` and `snapshot_part` (the newest snapshot), `balances_base` (the balances as of
+//! the snapshot) and `transfer_line_figures` (every transfer line's figures, written with
+//! each commit), and for analysts the views `movements`, `records`, `transfers`, `balances`
+//! (the base plus the journal's movements after it), `transfer_lines`, `allocations` and
+//! `pauses`, so plain SQL tools see current data without knowing the encoding. The views give
+//! the same columns, types and values as the PostgreSQL backend's
+//! (`qm_store::conformance::views`).
 //!
 //! Open modes ([`OpenMode`]): the path must be a regular file (or, for `Create` only, not
 //! exist) before SQLite is given it, so a typo never becomes an empty ledger and `/dev/null`
@@ -21,8 +24,10 @@
 //! such media are, unless its WAL holds commits (a copy taken while a writer had it open),
 //! which `immutable` would not see: that is refused, saying why.
 //!
-//! Speed: an append writes one journal row (the batch's lines as one text value) and nothing
-//! else, so its cost is the body's pages and one fsync. Balances are not written per batch:
+//! Speed: an append writes one journal row (the batch's lines as one text value), the anchor
+//! (one row, on a page the append writes anyway) and the lines of the transfers the batch
+//! touched (none for a batch of plain movements), so its cost is the body's pages and one
+//! fsync. Balances are not written per batch:
 //! measured, a balances table upserted with every batch (15,000 rows per 10,000 movements)
 //! capped durable ingest at 0.1-0.5 million movements/s, because every B-tree page a row
 //! touches is written again to the WAL; see the `append_bench` example, whose `--layouts`
@@ -50,8 +55,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use qm_store::{
-    BalanceRow, Hash, Head, OpenMode, Result, Snapshot, Store, StoreError, StoredBatch, ViewRows,
-    ViewValue,
+    BalanceRow, Derived, DerivedState, Hash, Head, OpenMode, Result, Snapshot, Store, StoreError,
+    StoredBatch, TransferLineRow, ViewRows, ViewValue,
 };
 use rusqlite::{params, Connection, DatabaseName, OpenFlags, OptionalExtension};
 
@@ -121,6 +126,9 @@ pub struct SqliteStore {
     mode: OpenMode,
     /// Whether the file was opened with `immutable=1` (read-only media).
     immutable: bool,
+    /// The file's schema version: [`SCHEMA_VERSION`] for a writer (which upgrades it), the
+    /// file's own for a reader.
+    schema_version: i64,
     /// The head read by `begin_append` while this handle holds the write transaction; `None`
     /// when no append is open. `commit_append` checks the batch against it.
     append: Option<Head>,
@@ -156,9 +164,9 @@ impl SqliteStore {
     /// that is not a Quartermaster ledger is refused before any setting is written to it.
     pub fn open_with(path: &Path, mode: OpenMode, options: &SqliteOptions) -> Result<SqliteStore> {
         check_path(path, mode)?;
-        let (conn, immutable) = match mode {
+        let (conn, immutable, schema_version) = match mode {
             OpenMode::Create | OpenMode::ReadWrite => {
-                (open_read_write(path, mode, options)?, false)
+                (open_read_write(path, mode, options)?, false, SCHEMA_VERSION)
             }
             OpenMode::ReadOnly => open_read_only(path, options)?,
         };
@@ -167,15 +175,11 @@ impl SqliteStore {
             path: path.to_path_buf(),
             mode,
             immutable,
+            schema_version,
             append: None,
             last_commit: None,
             snapshot_part_bytes: options.snapshot_part_bytes.max(1),
         })
-    }
-
-    /// How this store was opened.
-    pub fn mode(&self) -> OpenMode {
-        self.mode
     }
 
     /// Whether the file was opened with SQLite's `immutable=1`: read-only media where SQLite
@@ -386,6 +390,103 @@ impl SqliteStore {
             .map_err(doing)?;
         Ok(())
     }
+
+    /// Writes transfer lines inside the open transaction, each replacing the row of its
+    /// (transfer, item).
+    fn write_transfer_lines(&mut self, rows: &[TransferLineRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut upsert = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO transfer_line_figures (transfer, item, donor, recipient, line_qty, \
+                 committed, cancelled, allocated, dispatched, delivered, in_transit) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 ON CONFLICT (transfer, item) DO UPDATE SET donor = excluded.donor, \
+                 recipient = excluded.recipient, line_qty = excluded.line_qty, \
+                 committed = excluded.committed, cancelled = excluded.cancelled, \
+                 allocated = excluded.allocated, dispatched = excluded.dispatched, \
+                 delivered = excluded.delivered, in_transit = excluded.in_transit",
+            )
+            .map_err(|e| sql_error("writing transfer lines", e))?;
+        for r in rows {
+            upsert
+                .execute(params![
+                    r.transfer,
+                    r.item,
+                    r.donor,
+                    r.recipient,
+                    r.line_qty,
+                    r.committed,
+                    r.cancelled,
+                    r.allocated,
+                    r.dispatched,
+                    r.delivered,
+                    r.in_transit,
+                ])
+                .map_err(|e| {
+                    sql_error(
+                        &format!(
+                            "writing the line of transfer {:?}, item {:?}",
+                            r.transfer, r.item
+                        ),
+                        e,
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Inside the open transaction, after the journal row of batch `seq`: the derived table
+    /// is exact after `seq` if it was exact after the batch before.
+    fn advance_transfer_lines(&mut self, seq: u64) -> Result<()> {
+        let (seq, before) = (seq_to_sql(seq)?, seq_to_sql(seq - 1)?);
+        self.conn
+            .prepare_cached(
+                "UPDATE anchor SET transfer_lines_seq = ?1 WHERE id = 1 AND transfer_lines_seq = ?2",
+            )
+            .and_then(|mut stmt| stmt.execute([seq, before]))
+            .map(|_| ())
+            .map_err(|e| sql_error("moving the transfer lines' batch", e))
+    }
+
+    /// The body of `commit_derived`, inside the open transaction at `head`.
+    fn replace_transfer_lines(&mut self, head: Head, rows: &[TransferLineRow]) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM transfer_line_figures", [])
+            .map_err(|e| sql_error("replacing the transfer lines", e))?;
+        self.write_transfer_lines(rows)?;
+        self.conn
+            .execute(
+                "UPDATE anchor SET transfer_lines_seq = ?1 WHERE id = 1",
+                [seq_to_sql(head.seq)?],
+            )
+            .map(|_| ())
+            .map_err(|e| sql_error("replacing the transfer lines", e))
+    }
+}
+
+/// Test support, not for production: creates a new ledger file at `path` with the released
+/// migrations up to schema `version` only, as a Quartermaster of that version would leave
+/// it, so that tests can check the upgrade from it (write its journal with plain SQL: the
+/// journal table has not changed).
+#[doc(hidden)]
+pub fn create_at_older_version(path: &Path, version: i64) -> Result<()> {
+    assert!(
+        (1..=SCHEMA_VERSION).contains(&version),
+        "no schema version {version}"
+    );
+    check_path(path, OpenMode::Create)?;
+    let mut conn = Connection::open(path).map_err(|e| sql_error("creating the file", e))?;
+    if schema::check_existing(&conn)? != schema::Existing::Empty {
+        return Err(StoreError::Backend(format!(
+            "sqlite: {} already holds a ledger",
+            path.display()
+        )));
+    }
+    set_wal_mode(&conn, Duration::from_secs(5), "journal_mode")?;
+    schema::ensure_schema_until(&mut conn, version)
 }
 
 /// Refuses, before SQLite opens anything, a path that cannot hold a ledger: not a regular file
@@ -496,14 +597,15 @@ fn open_read_write(path: &Path, mode: OpenMode, options: &SqliteOptions) -> Resu
 /// and `query_only` on. SQLite reads a WAL-mode file through its `-shm` index, which it must
 /// be able to create beside the file when it is missing (after a clean close it is); on
 /// read-only media it cannot, and the file is opened again with `immutable=1`, which is what
-/// such media are. Returns the connection and whether it is immutable.
-fn open_read_only(path: &Path, options: &SqliteOptions) -> Result<(Connection, bool)> {
+/// such media are. Returns the connection, whether it is immutable, and the file's schema
+/// version.
+fn open_read_only(path: &Path, options: &SqliteOptions) -> Result<(Connection, bool, i64)> {
     let doing = |what: &str| format!("opening {} read-only: {what}", path.display());
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn =
         Connection::open_with_flags(path, flags).map_err(|e| sql_error(&doing("open"), e))?;
     match readable(&conn, path, options) {
-        Ok(()) => return Ok((conn, false)),
+        Ok(version) => return Ok((conn, false, version)),
         Err(Unreadable::Store(e)) => return Err(e),
         Err(Unreadable::CannotOpenIndex) => drop(conn),
     }
@@ -524,7 +626,7 @@ fn open_read_only(path: &Path, options: &SqliteOptions) -> Result<(Connection, b
     let conn = Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
         .map_err(|e| sql_error(&doing("open immutable"), e))?;
     match readable(&conn, path, options) {
-        Ok(()) => Ok((conn, true)),
+        Ok(version) => Ok((conn, true, version)),
         Err(Unreadable::Store(e)) => Err(e),
         Err(Unreadable::CannotOpenIndex) => Err(StoreError::Backend(format!(
             "sqlite: {}: cannot open it even as immutable",
@@ -540,12 +642,13 @@ enum Unreadable {
     Store(StoreError),
 }
 
-/// Sets up a read-only connection and checks that the file holds a ledger it can read.
+/// Sets up a read-only connection and checks that the file holds a ledger it can read; returns
+/// its schema version.
 fn readable(
     conn: &Connection,
     path: &Path,
     options: &SqliteOptions,
-) -> std::result::Result<(), Unreadable> {
+) -> std::result::Result<i64, Unreadable> {
     let doing = |what: &str| format!("opening {} read-only: {what}", path.display());
     let store = Unreadable::Store;
     conn.busy_timeout(options.busy_timeout)
@@ -567,7 +670,7 @@ fn readable(
     set_pragma(conn, "query_only", "1", &doing("query_only")).map_err(store)?;
     set_reading_pragmas(conn, options, &doing).map_err(store)?;
     match schema::check_existing(conn).map_err(store)? {
-        schema::Existing::Version(v) if v >= schema::READABLE_FROM => Ok(()),
+        schema::Existing::Version(v) if v >= schema::READABLE_FROM => Ok(v),
         schema::Existing::Version(v) => Err(store(StoreError::Format(format!(
             "{}: schema version {v} is too old to read without upgrading it: open it once \
              with a command that writes",
@@ -794,7 +897,7 @@ impl Store for SqliteStore {
         }
     }
 
-    fn commit_append(&mut self, batch: &StoredBatch) -> Result<()> {
+    fn commit_append(&mut self, batch: &StoredBatch, derived: Option<&Derived>) -> Result<()> {
         let Some(head) = self.append else {
             return Err(StoreError::Backend(
                 "sqlite: commit_append without begin_append".into(),
@@ -814,7 +917,14 @@ impl Store for SqliteStore {
             batch.seq
         );
         let writing = Instant::now();
-        if let Err(e) = self.write_batch(batch) {
+        let written = self.write_batch(batch).and_then(|()| match derived {
+            Some(d) => self
+                .write_transfer_lines(&d.transfer_lines)
+                .and_then(|()| self.advance_transfer_lines(batch.seq)),
+            // The trigger carried the anchor's transfer_lines_seq over: it stays behind.
+            None => Ok(()),
+        });
+        if let Err(e) = written {
             self.rollback();
             return Err(e);
         }
@@ -828,6 +938,24 @@ impl Store for SqliteStore {
             journal_insert: committing - writing,
             commit: committing.elapsed(),
         });
+        Ok(())
+    }
+
+    fn commit_derived(&mut self, derived: &Derived) -> Result<()> {
+        let Some(head) = self.append else {
+            return Err(StoreError::Backend(
+                "sqlite: commit_derived without begin_append".into(),
+            ));
+        };
+        if let Err(e) = self.replace_transfer_lines(head, &derived.transfer_lines) {
+            self.rollback();
+            return Err(e);
+        }
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            self.rollback();
+            return Err(sql_error("committing the transfer lines", e));
+        }
+        self.append = None;
         Ok(())
     }
 
@@ -924,6 +1052,65 @@ impl Store for SqliteStore {
             })
             .and_then(|rows| rows.collect())
             .map_err(|e| sql_error("reading balances", e))?;
+        Ok(rows)
+    }
+
+    fn mode(&self) -> OpenMode {
+        self.mode
+    }
+
+    fn derived_state(&mut self) -> Result<DerivedState> {
+        if self.schema_version < schema::DERIVED_FROM {
+            return Ok(DerivedState::Absent);
+        }
+        let row = self
+            .conn
+            .prepare_cached("SELECT seq, transfer_lines_seq FROM anchor WHERE id = 1")
+            .and_then(|mut stmt| {
+                stmt.query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+                    .optional()
+            })
+            .map_err(|e| sql_error("reading the transfer lines' batch", e))?;
+        Ok(match row {
+            // No batch yet: nothing to derive.
+            None => DerivedState::Current,
+            Some((seq, at)) if seq == at => DerivedState::Current,
+            Some((_, at)) => DerivedState::Stale {
+                at: seq_from_sql(at)?,
+            },
+        })
+    }
+
+    fn read_transfer_lines(&mut self) -> Result<Vec<TransferLineRow>> {
+        if self.schema_version < schema::DERIVED_FROM {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT transfer, item, donor, recipient, line_qty, committed, cancelled, \
+                 allocated, dispatched, delivered, in_transit FROM transfer_lines \
+                 ORDER BY transfer, item",
+            )
+            .map_err(|e| sql_error("reading transfer lines", e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(TransferLineRow {
+                    transfer: r.get(0)?,
+                    item: r.get(1)?,
+                    donor: r.get(2)?,
+                    recipient: r.get(3)?,
+                    line_qty: r.get(4)?,
+                    committed: r.get(5)?,
+                    cancelled: r.get(6)?,
+                    allocated: r.get(7)?,
+                    dispatched: r.get(8)?,
+                    delivered: r.get(9)?,
+                    in_transit: r.get(10)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| sql_error("reading transfer lines", e))?;
         Ok(rows)
     }
 }

@@ -6,7 +6,8 @@
 //!   of this crate is refused with [`StoreError::Format`], never half-read. An older one is
 //!   upgraded by a writer ([`ensure_schema`], one transaction) and read as it is by a
 //!   read-only open, which writes nothing: every version from [`READABLE_FROM`] on has the
-//!   same tables, and only the views changed.
+//!   tables this code reads, and a table a later version added is simply not there (version
+//!   3's `transfer_line_figures`: the store reports the derived tables absent).
 //! - Migrations are append-only: a released step is never edited, a change is a new step.
 //!   A new file is made by running every step, so it is exactly an upgraded old one.
 //! - `journal` is append-only and gap-free: triggers refuse UPDATE and DELETE, and refuse an
@@ -18,6 +19,12 @@
 //! - `snapshot`, `balances_base` and `meta.balances_base_seq` are derived data, replaced
 //!   together in one transaction: the base holds the balances as of the snapshot's batch, and
 //!   the `balances` view adds the movements of the journal after it.
+//! - `transfer_line_figures` (version 3) holds every transfer line's figures, written by the
+//!   application in the transaction of each commit (the rows of the transfers the batch
+//!   touched) and `anchor.transfer_lines_seq` says after which batch it is exact: the journal
+//!   trigger carries it over to each new anchor row, and the store moves it to the new batch
+//!   only when the commit brought the rows, so a batch written without them (a copy, a
+//!   writer of an older version) leaves it behind, and the application rewrites the table.
 //! - The schema uses only SQL that SQLite 3.9 (2015) can parse (no STRICT tables, no `->>`),
 //!   so analysts with old SQLite tools can still open the file: an unparseable view would make
 //!   the whole schema unreadable to them.
@@ -27,7 +34,10 @@ use rusqlite::{Connection, OptionalExtension};
 
 /// The schema version this code writes and reads: the version of the last migration. Bump
 /// it, and add a step to [`MIGRATIONS`], whenever the format changes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// The first schema version with the derived tables (`transfer_line_figures`).
+pub const DERIVED_FROM: i64 = 3;
 
 /// The oldest schema a read-only open reads as it is (it cannot upgrade it). Raise it when a
 /// migration changes a table this code reads, not only the views.
@@ -38,7 +48,7 @@ pub const READABLE_FROM: i64 = 1;
 pub const APPLICATION_ID: i32 = 0x514D_4C44;
 
 /// The steps of the schema's history: (the version a step brings the file to, its SQL).
-const MIGRATIONS: [(i64, &str); 2] = [(1, SCHEMA_V1), (2, VIEWS_V2)];
+const MIGRATIONS: [(i64, &str); 3] = [(1, SCHEMA_V1), (2, VIEWS_V2), (3, WORKFLOW_V3)];
 
 /// Schema version 1: the tables, the journal's guards and the first views. Released: never
 /// edited (a new file runs it, then every later step).
@@ -289,6 +299,217 @@ GROUP BY holder, item, lot_key
 HAVING sum(qty) <> 0;
 "#;
 
+/// A record's time, the text in SQL column `$t`, as RFC 3339 UTC with nine fractional digits:
+/// the expression of version 2's `movements.time`, for the views of version 3. Part of a
+/// released step: never edited (a later step that needs another writes its own).
+macro_rules! time_text_v3 {
+    ($t:literal) => {
+        concat!(
+            "CASE\n",
+            "           WHEN substr(",
+            $t,
+            ", -1) IN ('Z', 'z') THEN\n",
+            "               replace(substr(",
+            $t,
+            ", 1, 19), 't', 'T') || '.'\n",
+            "               || substr(substr(",
+            $t,
+            ", 21, max(length(",
+            $t,
+            ") - 21, 0)) || '000000000', 1, 9)\n",
+            "               || 'Z'\n",
+            "           WHEN length(",
+            $t,
+            ") = 10 THEN ",
+            $t,
+            " || 'T00:00:00.000000000Z'\n",
+            "           ELSE\n",
+            "               strftime('%Y-%m-%dT%H:%M:%S', substr(",
+            $t,
+            ", 1, 10) || 'T' || substr(",
+            $t,
+            ", 12, 8) || substr(",
+            $t,
+            ", -6))\n",
+            "               || '.'\n",
+            "               || substr(CASE WHEN substr(",
+            $t,
+            ", 20, 1) = '.' THEN substr(",
+            $t,
+            ", 21, length(",
+            $t,
+            ") - 26) ELSE '' END\n",
+            "                         || '000000000', 1, 9)\n",
+            "               || 'Z'\n",
+            "       END"
+        )
+    };
+}
+
+/// A recorded time, nanoseconds since the epoch in SQL column `$ns` with its non-negative
+/// remainder of a second in `$frac`, in the same form (version 2's `movements.recorded_at`).
+/// Part of a released step: never edited.
+macro_rules! nanos_text_v3 {
+    ($ns:literal, $frac:literal) => {
+        concat!(
+            "strftime('%Y-%m-%dT%H:%M:%S', (",
+            $ns,
+            " - ",
+            $frac,
+            ") / 1000000000, 'unixepoch')\n",
+            "           || '.' || printf('%09d', ",
+            $frac,
+            ") || 'Z'"
+        )
+    };
+}
+
+/// Schema version 3: the workflow's views (see `qm_store::conformance::views`).
+/// `transfer_line_figures` and its view `transfer_lines`: each transfer line's figures, which
+/// no SQL over the journal can compute honestly (a cancellation without a quantity cancels
+/// the remainder as it stood, releases are newest first, dispatch and delivery depend on the
+/// holders' orgs), so the application writes them with each commit; `anchor` gains
+/// `transfer_lines_seq`, the batch after which that table is exact (0 in an upgraded file
+/// with batches: the first writer to open it fills the table from the ledger). `allocations`
+/// and `pauses` are views over the journal's records, as `movements` is; batches are
+/// pre-selected by the text of the record type (every spelling of the type but one with a
+/// `\u` escape holds it, and the journal holds canonical lines), so a query does not expand
+/// the bodies of batches that hold none.
+const WORKFLOW_V3: &str = concat!(
+    r#"
+DROP TRIGGER journal_anchor;
+ALTER TABLE anchor ADD COLUMN transfer_lines_seq INTEGER NOT NULL DEFAULT 0;
+-- The head, and (carried over) the batch after which `transfer_line_figures` is exact: the
+-- store moves it to the new batch when the commit brought the batch's rows.
+CREATE TRIGGER journal_anchor AFTER INSERT ON journal
+BEGIN
+    INSERT OR REPLACE INTO anchor (id, seq, hash, transfer_lines_seq)
+    VALUES (1, NEW.seq, NEW.hash, coalesce((SELECT transfer_lines_seq FROM anchor WHERE id = 1), 0));
+END;
+
+-- Every line of every transfer, with its figures after every batch, as the ledger computes
+-- them; written by the application in the transaction of each commit.
+CREATE TABLE transfer_line_figures (
+    transfer   TEXT    NOT NULL,
+    item       TEXT    NOT NULL,
+    donor      TEXT    NOT NULL,
+    recipient  TEXT    NOT NULL,
+    line_qty   INTEGER NOT NULL,
+    committed  INTEGER NOT NULL,
+    cancelled  INTEGER NOT NULL,
+    allocated  INTEGER NOT NULL,
+    dispatched INTEGER NOT NULL,
+    delivered  INTEGER NOT NULL,
+    in_transit INTEGER NOT NULL,
+    PRIMARY KEY (transfer, item)
+) WITHOUT ROWID;
+
+-- Each line of each transfer (one item of its commitment) and its figures now: committed
+-- (the line's qty less cancellations), cancelled, allocated (earmarked, less releases),
+-- dispatched (left a depot of the donor), delivered (arrived at a holder of the recipient),
+-- in_transit (dispatched, neither arrived nor gone to a sink). Exact after every commit.
+CREATE VIEW transfer_lines AS
+SELECT transfer, item, donor, recipient, line_qty, committed, cancelled, allocated,
+       dispatched, delivered, in_transit
+FROM transfer_line_figures;
+
+-- Every allocation record (an earmark for a transfer at a depot of its donor), with the
+-- batch that recorded it; the override's reason and who gave it, when it breached a floor.
+CREATE VIEW allocations AS
+SELECT batch,
+       "#,
+    nanos_text_v3!("ns", "ns_frac"),
+    r#" AS recorded_at,
+       recorded_by,
+       id,
+       "#,
+    time_text_v3!("t"),
+    r#" AS time,
+       transfer,
+       item,
+       qty,
+       from_holder,
+       lot,
+       override_reason,
+       override_by
+FROM (
+    SELECT j.seq                                                    AS batch,
+           j.recorded_at                                            AS ns,
+           ((j.recorded_at % 1000000000) + 1000000000) % 1000000000 AS ns_frac,
+           j.recorded_by                                            AS recorded_by,
+           json_extract(r.value, '$.id')                            AS id,
+           json_extract(r.value, '$.time')                          AS t,
+           json_extract(r.value, '$.transfer')                      AS transfer,
+           json_extract(r.value, '$.item')                          AS item,
+           json_extract(r.value, '$.qty')                           AS qty,
+           json_extract(r.value, '$.from')                          AS from_holder,
+           json_extract(r.value, '$.lot')                           AS lot,
+           json_extract(r.value, '$.override.reason')               AS override_reason,
+           json_extract(r.value, '$.override.by')                   AS override_by
+    FROM journal AS j,
+         json_each('[' || replace(rtrim(j.body, char(10)), char(10), ',') || ']') AS r
+    WHERE instr(j.body, '"allocate"') > 0
+      AND json_extract(r.value, '$.type') = 'allocate'
+);
+
+-- Every pause record, with the batch that recorded it, and the resume that ends it (its time
+-- and id; NULL while it stands). `items` and `categories` are the record's JSON arrays.
+CREATE VIEW pauses AS
+SELECT p.batch,
+       "#,
+    nanos_text_v3!("p.ns", "p.ns_frac"),
+    r#" AS recorded_at,
+       p.recorded_by,
+       p.id,
+       "#,
+    time_text_v3!("p.t"),
+    r#" AS time,
+       p.reason,
+       p."by" AS "by",
+       p.items,
+       p.categories,
+       p.donor,
+       p.recipient,
+       p.transfer,
+       "#,
+    time_text_v3!("p.review_t"),
+    r#" AS review_by,
+       "#,
+    time_text_v3!("x.t"),
+    r#" AS resumed_at,
+       x.id AS resume_id
+FROM (
+    SELECT j.seq                                                    AS batch,
+           j.recorded_at                                            AS ns,
+           ((j.recorded_at % 1000000000) + 1000000000) % 1000000000 AS ns_frac,
+           j.recorded_by                                            AS recorded_by,
+           json_extract(r.value, '$.id')                            AS id,
+           json_extract(r.value, '$.time')                          AS t,
+           json_extract(r.value, '$.reason')                        AS reason,
+           json_extract(r.value, '$.by')                            AS "by",
+           json_extract(r.value, '$.items')                         AS items,
+           json_extract(r.value, '$.categories')                    AS categories,
+           json_extract(r.value, '$.donor')                         AS donor,
+           json_extract(r.value, '$.recipient')                     AS recipient,
+           json_extract(r.value, '$.transfer')                      AS transfer,
+           json_extract(r.value, '$.review_by')                     AS review_t
+    FROM journal AS j,
+         json_each('[' || replace(rtrim(j.body, char(10)), char(10), ',') || ']') AS r
+    WHERE instr(j.body, '"pause"') > 0
+      AND json_extract(r.value, '$.type') = 'pause'
+) AS p
+LEFT JOIN (
+    SELECT json_extract(r.value, '$.id')    AS id,
+           json_extract(r.value, '$.pause') AS pause,
+           json_extract(r.value, '$.time')  AS t
+    FROM journal AS j,
+         json_each('[' || replace(rtrim(j.body, char(10)), char(10), ',') || ']') AS r
+    WHERE instr(j.body, '"resume"') > 0
+      AND json_extract(r.value, '$.type') = 'resume'
+) AS x ON x.pause = p.id;
+"#
+);
+
 /// Brings the file to [`SCHEMA_VERSION`]: creates the schema in an empty file, applies the
 /// missing migrations to an older one (in one transaction), accepts a current one, and
 /// refuses a file that is not Quartermaster's or is newer than this code.
@@ -296,8 +517,13 @@ HAVING sum(qty) <> 0;
 /// Safe when several processes open the same file at once: the work runs under the write
 /// lock and re-checks what it saw before taking it.
 pub fn ensure_schema(conn: &mut Connection) -> Result<()> {
+    ensure_schema_until(conn, SCHEMA_VERSION)
+}
+
+/// [`ensure_schema`] up to `target` only (test support makes files of an older version).
+pub(crate) fn ensure_schema_until(conn: &mut Connection, target: i64) -> Result<()> {
     // The common case, without taking the write lock: the schema is already there.
-    if check_existing(conn)? == Existing::Version(SCHEMA_VERSION) {
+    if check_existing(conn)? == Existing::Version(target) {
         return Ok(());
     }
     conn.execute_batch("BEGIN IMMEDIATE")
@@ -307,21 +533,21 @@ pub fn ensure_schema(conn: &mut Connection) -> Result<()> {
             Existing::Empty => 0,
             Existing::Version(v) => v,
         };
-        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > from) {
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > from && *v <= target) {
             conn.execute_batch(sql)
                 .map_err(|e| sql_error(&format!("migrating the schema to version {version}"), e))?;
         }
         if from == 0 {
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-                [SCHEMA_VERSION],
+                [target],
             )
             .map(|_| ())
             .and_then(|()| conn.pragma_update(None, "application_id", APPLICATION_ID))
         } else {
             conn.execute(
                 "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-                [SCHEMA_VERSION],
+                [target],
             )
             .map(|_| ())
         }

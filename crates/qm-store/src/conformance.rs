@@ -11,7 +11,10 @@
 
 pub mod views;
 
-use crate::{BalanceRow, Hash, Head, Snapshot, Store, StoreError, StoredBatch, ViewRows};
+use crate::{
+    BalanceRow, Derived, DerivedState, Hash, Head, Snapshot, Store, StoreError, StoredBatch,
+    ViewRows,
+};
 
 /// Opens (or re-opens) one database.
 pub type Opener = dyn FnMut() -> Box<dyn Store>;
@@ -33,7 +36,7 @@ type Check = fn(&mut Fresh);
 
 /// Runs every check, each against a new database made by `fresh`.
 pub fn run_all(fresh: &mut dyn FnMut() -> Fresh) {
-    let checks: [(&str, Check); 13] = [
+    let checks: [(&str, Check); 17] = [
         ("empty_journal", empty_journal),
         ("append_then_read", append_then_read),
         ("append_must_follow_head", append_must_follow_head),
@@ -46,6 +49,10 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Fresh) {
         ),
         ("anchor_follows_commits", anchor_follows_commits),
         (
+            "derived_tables_follow_commits",
+            derived_tables_follow_commits,
+        ),
+        (
             "a_store_moves_between_threads",
             a_store_moves_between_threads,
         ),
@@ -55,6 +62,12 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Fresh) {
         (
             "views_convert_other_spellings_of_time",
             views::other_spellings_of_time,
+        ),
+        ("views_of_the_workflow", views::workflow),
+        ("views_of_transfer_lines", views::transfer_lines),
+        (
+            "views_of_the_workflow_answer_analysts_queries",
+            views::workflow_queries,
         ),
     ];
     for (name, check) in checks {
@@ -81,11 +94,22 @@ pub fn sealed_at(head: Head, recorded_at: i64, recorded_by: &str, body: &str) ->
     StoredBatch::seal(head, recorded_at, recorded_by.into(), body.into(), records)
 }
 
-/// Appends `body` at the head, whatever it is now (see [`sealed`]).
+/// Appends `body` at the head, whatever it is now (see [`sealed`]), as a batch that touched no
+/// transfer (nothing derived).
 pub fn append(store: &mut dyn Store, recorded_by: &str, body: &str) -> StoredBatch {
+    append_derived(store, recorded_by, body, Some(&Derived::EMPTY))
+}
+
+/// Appends `body` at the head with `derived` (see [`Store::commit_append`]).
+pub fn append_derived(
+    store: &mut dyn Store,
+    recorded_by: &str,
+    body: &str,
+    derived: Option<&Derived>,
+) -> StoredBatch {
     let head = store.begin_append().expect("begin_append");
     let b = sealed(head, recorded_by, body);
-    store.commit_append(&b).expect("commit_append");
+    store.commit_append(&b, derived).expect("commit_append");
     b
 }
 
@@ -98,8 +122,23 @@ pub fn append_at(
 ) -> StoredBatch {
     let head = store.begin_append().expect("begin_append");
     let b = sealed_at(head, recorded_at, recorded_by, body);
-    store.commit_append(&b).expect("commit_append");
+    store
+        .commit_append(&b, Some(&Derived::EMPTY))
+        .expect("commit_append");
     b
+}
+
+/// `text` (interchange lines, however spelled) as the journal holds it: the canonical line of
+/// each record, as `qm apply` writes them ([`qm_interchange::write_record`]).
+pub fn canonical(text: &str) -> String {
+    let records = qm_interchange::parse_text("conformance", text, 1)
+        .unwrap_or_else(|e| panic!("test records must parse: {e}"));
+    let mut body = String::new();
+    for (_, r) in &records {
+        qm_interchange::write_record(r, &mut body);
+        body.push('\n');
+    }
+    body
 }
 
 /// Every batch after `after`, in order.
@@ -189,6 +228,8 @@ fn empty_journal(db: &mut Fresh) {
     assert!(s.read_batch(1).unwrap().is_none());
     assert!(s.load_snapshot().unwrap().is_none());
     assert!(s.read_balances().unwrap().is_empty());
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Current);
+    assert!(s.read_transfer_lines().unwrap().is_empty());
 }
 
 fn append_then_read(db: &mut Fresh) {
@@ -215,7 +256,7 @@ fn append_must_follow_head(db: &mut Fresh) {
     let head = s.begin_append().unwrap();
     assert_eq!(head.seq, 1);
     let stale = sealed(Head::default(), "tester", &org("b"));
-    match s.commit_append(&stale) {
+    match s.commit_append(&stale, Some(&Derived::EMPTY)) {
         Err(StoreError::Conflict {
             expected: 0,
             actual: 1,
@@ -346,7 +387,10 @@ fn anchor_follows_commits(db: &mut Fresh) {
     s.abort_append().unwrap();
     s.begin_append().unwrap();
     assert!(s
-        .commit_append(&sealed(Head::default(), "tester", &org("x")))
+        .commit_append(
+            &sealed(Head::default(), "tester", &org("x")),
+            Some(&Derived::EMPTY)
+        )
         .is_err());
     let mut t = (db.open)();
     assert_eq!(
@@ -357,6 +401,44 @@ fn anchor_follows_commits(db: &mut Fresh) {
         },
         "the anchor survives reopening"
     );
+}
+
+/// The state of the derived tables: exact while every batch comes with its rows, stale from
+/// the first batch stored without them (whatever comes after), exact again once replaced
+/// whole; misuse is an error that leaves the lock free.
+fn derived_tables_follow_commits(db: &mut Fresh) {
+    let mut s = (db.open)();
+    assert_eq!(s.mode(), crate::OpenMode::Create);
+    append(&mut *s, "tester", &org("a"));
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Current);
+    append_derived(&mut *s, "tester", &org("b"), None);
+    append(&mut *s, "tester", &org("c"));
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Stale { at: 1 });
+    let mut t = (db.open)();
+    assert_eq!(
+        t.derived_state().unwrap(),
+        DerivedState::Stale { at: 1 },
+        "another handle sees it"
+    );
+    // Neither an abort nor a failed commit changes it.
+    s.begin_append().unwrap();
+    s.abort_append().unwrap();
+    assert!(
+        s.commit_derived(&Derived::EMPTY).is_err(),
+        "not inside an append"
+    );
+    let head = s.begin_append().unwrap();
+    assert_eq!(head.seq, 3);
+    s.commit_derived(&Derived::EMPTY).unwrap();
+    assert_eq!(t.derived_state().unwrap(), DerivedState::Current);
+    append(&mut *t, "tester", &org("d"));
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Current);
+    assert_eq!(
+        all_batches(&mut *s).len(),
+        4,
+        "commit_derived adds no batch"
+    );
+    assert_eq!(s.anchor().unwrap().seq, 4);
 }
 
 /// `Store: Send`: a store opened on one thread appends on another (a server hands stores to

@@ -6,9 +6,16 @@
 //! analysts) is derived from it and can be checked against it.
 //!
 //! Architecture invariant: this crate knows nothing of SQL, JSON parsing or the ledger rules.
-//! Backends implement [`Store`]; [`conformance`] is the suite each of them must pass, the
-//! analysts' views included (through [`ViewRows`], which a backend's tests fill from SQL).
+//! Backends implement [`Store`]; `conformance` (feature `conformance`, test support only: it
+//! writes its journals' canonical lines with `qm-interchange`) is the suite each of them must
+//! pass, the analysts' views included (through [`ViewRows`], which a backend's tests fill
+//! from SQL).
+//!
+//! Besides the journal, a backend keeps tables the application derives from the ledger and
+//! hands it with each commit ([`Derived`]: the figures of every transfer line), written in
+//! the commit's own transaction so that they are exact after every commit.
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 
 use std::fmt;
@@ -152,6 +159,63 @@ pub struct BalanceRow {
     pub qty: i64,
 }
 
+/// One row of the analysts' `transfer_lines`: a line of a transfer (one item of its
+/// commitment) and its figures after every batch, as the ledger computes them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TransferLineRow {
+    pub transfer: String,
+    pub item: String,
+    /// The transfer's donor and recipient orgs.
+    pub donor: String,
+    pub recipient: String,
+    /// What the transfer record commits of the item.
+    pub line_qty: i64,
+    /// `line_qty` less what cancellations took off.
+    pub committed: i64,
+    pub cancelled: i64,
+    /// What allocations earmarked, less what cancellations released (a dispatch uses an
+    /// earmark up but does not lower this).
+    pub allocated: i64,
+    /// Left a depot of the donor under the transfer.
+    pub dispatched: i64,
+    /// Arrived at a holder of the recipient under the transfer.
+    pub delivered: i64,
+    /// Dispatched, and neither arrived nor gone to a sink.
+    pub in_transit: i64,
+}
+
+/// What the application derives from the ledger for analysts and hands the store with a
+/// commit, to be written in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Derived {
+    /// With [`Store::commit_append`]: the lines, after the batch, of every transfer the batch
+    /// touched; each replaces the row of its (transfer, item) and the other rows stay. With
+    /// [`Store::commit_derived`]: every line of every transfer, replacing the table whole.
+    /// Each (transfer, item) at most once.
+    pub transfer_lines: Vec<TransferLineRow>,
+}
+
+impl Derived {
+    /// Nothing derived: a batch that touched no transfer.
+    pub const EMPTY: Derived = Derived {
+        transfer_lines: Vec::new(),
+    };
+}
+
+/// Whether the derived tables (`transfer_lines`) hold what the journal says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DerivedState {
+    /// Exact after the last batch.
+    Current,
+    /// Exact only after batch `at`: later batches were stored without their derived rows (a
+    /// copy made by `migrate`, an upgrade that brought the table in, or a writer of an older
+    /// version). The application rewrites them whole ([`Store::commit_derived`]) the next
+    /// time a writer opens the ledger.
+    Stale { at: u64 },
+    /// The schema has no derived tables: an older one, read as it is by a read-only open.
+    Absent,
+}
+
 /// How a store is opened. Only [`OpenMode::Create`] may bring a ledger into being: a command
 /// that only reads must fail on a mistyped path rather than answer for an empty ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -223,7 +287,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// [`Store::begin_append`] takes the journal's write lock and returns the head as it is now
 /// (other processes may have appended since this one last read); the caller catches up with
 /// [`Store::read_batches`], checks its batch against the new state, and either
-/// [`Store::commit_append`]s it (durable when it returns) or [`Store::abort_append`]s.
+/// [`Store::commit_append`]s it (durable when it returns) or [`Store::abort_append`]s. (To
+/// rewrite the derived tables whole instead, it ends the protocol with
+/// [`Store::commit_derived`].)
 ///
 /// A store is `Send`: a server moves it between threads (one thread at a time uses it).
 pub trait Store: Send {
@@ -246,9 +312,18 @@ pub trait Store: Send {
     /// Takes the write lock (waiting for other writers) and returns the current head.
     fn begin_append(&mut self) -> Result<Head>;
 
-    /// Writes `batch` (which must follow the head returned by `begin_append`) and moves the
-    /// anchor to it in one transaction, durably, then releases the lock.
-    fn commit_append(&mut self, batch: &StoredBatch) -> Result<()>;
+    /// Writes `batch` (which must follow the head returned by `begin_append`), moves the
+    /// anchor to it and writes `derived` (the rows of the transfers it touched) in one
+    /// transaction, durably, then releases the lock. The derived tables stay exact when they
+    /// were exact before. `None`: the batch is stored without its derived rows (a verbatim
+    /// copy, as `migrate` makes), and the derived tables are stale from it on, until
+    /// [`Store::commit_derived`].
+    fn commit_append(&mut self, batch: &StoredBatch, derived: Option<&Derived>) -> Result<()>;
+
+    /// Instead of a batch: replaces the derived tables whole with `derived` (every line of
+    /// every transfer after the head `begin_append` returned), marks them exact after it, and
+    /// commits, durably, then releases the lock.
+    fn commit_derived(&mut self, derived: &Derived) -> Result<()>;
 
     /// Releases the lock without writing.
     fn abort_append(&mut self) -> Result<()>;
@@ -285,4 +360,14 @@ pub trait Store: Send {
     /// The current non-zero balances as the analysts' `balances` view gives them (base plus
     /// the journal after it), for `verify`.
     fn read_balances(&mut self) -> Result<Vec<BalanceRow>>;
+
+    /// How this store was opened.
+    fn mode(&self) -> OpenMode;
+
+    /// Whether the derived tables are exact after the last batch (read without locking).
+    fn derived_state(&mut self) -> Result<DerivedState>;
+
+    /// Every row of the analysts' `transfer_lines`, sorted by (transfer, item) in byte order,
+    /// for `verify`; empty when the schema has none ([`DerivedState::Absent`]).
+    fn read_transfer_lines(&mut self) -> Result<Vec<TransferLineRow>>;
 }

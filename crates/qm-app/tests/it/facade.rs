@@ -213,12 +213,19 @@ impl Store for FailingCommit {
     fn begin_append(&mut self) -> qm_store::Result<Head> {
         self.inner.begin_append()
     }
-    fn commit_append(&mut self, batch: &StoredBatch) -> qm_store::Result<()> {
+    fn commit_append(
+        &mut self,
+        batch: &StoredBatch,
+        derived: Option<&qm_store::Derived>,
+    ) -> qm_store::Result<()> {
         if self.commits.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
             self.inner.abort_append()?;
             return Err(StoreError::Backend("disk full (injected)".into()));
         }
-        self.inner.commit_append(batch)
+        self.inner.commit_append(batch, derived)
+    }
+    fn commit_derived(&mut self, derived: &qm_store::Derived) -> qm_store::Result<()> {
+        self.inner.commit_derived(derived)
     }
     fn abort_append(&mut self) -> qm_store::Result<()> {
         self.inner.abort_append()
@@ -238,6 +245,15 @@ impl Store for FailingCommit {
     }
     fn read_balances(&mut self) -> qm_store::Result<Vec<BalanceRow>> {
         self.inner.read_balances()
+    }
+    fn mode(&self) -> qm_store::OpenMode {
+        self.inner.mode()
+    }
+    fn derived_state(&mut self) -> qm_store::Result<qm_store::DerivedState> {
+        self.inner.derived_state()
+    }
+    fn read_transfer_lines(&mut self) -> qm_store::Result<Vec<qm_store::TransferLineRow>> {
+        self.inner.read_transfer_lines()
     }
 }
 

@@ -16,6 +16,8 @@
 //!   on PostgreSQL: no oversell, nothing acknowledged lost, nothing recorded twice.
 //! - `tamper`: edits made behind `qm`'s back (rows changed, removed, bytes flipped) are caught
 //!   by `qm verify` whenever they change what `qm` reports.
+//! - `views`: the workflow's analysts' views (`transfer_lines`, `allocations`, `pauses`) seen
+//!   from SQL after `qm apply`, checked by `qm verify`, and brought to an older file.
 
 mod cli;
 mod crash;
@@ -25,4 +27,5 @@ mod race;
 mod report;
 mod support;
 mod tamper;
+mod views;
 mod workflow;

@@ -37,7 +37,7 @@ fn concurrent_appenders_serialise() {
                     assert_eq!(next, head.seq + 1, "caught up exactly to the head");
                     let batch = org_batch(head, &format!("w{w}-b{i}"));
                     store
-                        .commit_append(&batch)
+                        .commit_append(&batch, Some(&qm_store::Derived::EMPTY))
                         .expect("commit_append under the lock never conflicts");
                     known = batch.seq;
                 }
@@ -71,7 +71,8 @@ fn killed_connection_mid_append_writes_nothing() {
     let mut a = db.open();
     let head = a.begin_append().unwrap();
     let b1 = org_batch(head, "a");
-    a.commit_append(&b1).unwrap();
+    a.commit_append(&b1, Some(&qm_store::Derived::EMPTY))
+        .unwrap();
 
     let head = a.begin_append().unwrap();
     assert_eq!(head.seq, 1);
@@ -96,7 +97,7 @@ fn killed_connection_mid_append_writes_nothing() {
         .get(0);
     assert!(killed);
 
-    match a.commit_append(&b2) {
+    match a.commit_append(&b2, Some(&qm_store::Derived::EMPTY)) {
         Err(StoreError::Backend(msg)) => assert!(msg.starts_with("postgres: "), "{msg}"),
         other => panic!("a commit on a killed connection must fail as Backend, got {other:?}"),
     }
@@ -124,7 +125,8 @@ fn killed_connection_mid_append_writes_nothing() {
             hash: b1.hash
         }
     );
-    b.commit_append(&b2).unwrap();
+    b.commit_append(&b2, Some(&qm_store::Derived::EMPTY))
+        .unwrap();
     assert_eq!(all_batches(&mut b), vec![b1, b2]);
     assert!(
         b.read_balances().unwrap().is_empty(),
@@ -138,9 +140,10 @@ fn the_same_batch_twice_conflicts() {
     let mut s = db.open();
     let head = s.begin_append().unwrap();
     let b1 = org_batch(head, "a");
-    s.commit_append(&b1).unwrap();
+    s.commit_append(&b1, Some(&qm_store::Derived::EMPTY))
+        .unwrap();
     s.begin_append().unwrap();
-    match s.commit_append(&b1) {
+    match s.commit_append(&b1, Some(&qm_store::Derived::EMPTY)) {
         Err(StoreError::Conflict {
             expected: 0,
             actual: 1,
@@ -158,14 +161,15 @@ fn a_batch_whose_hash_is_wrong_is_refused() {
     let mut b1 = org_batch(head, "a");
     b1.body
         .push_str("{\"type\":\"org\",\"id\":\"smuggled\",\"name\":\"S\"}\n");
-    match s.commit_append(&b1) {
+    match s.commit_append(&b1, Some(&qm_store::Derived::EMPTY)) {
         Err(StoreError::Format(msg)) => assert!(msg.contains("hash"), "{msg}"),
         other => panic!("expected a Format error, got {other:?}"),
     }
     assert_eq!(s.head().unwrap(), Head::default());
     // The lock was released: the next append goes through.
     let head = s.begin_append().unwrap();
-    s.commit_append(&org_batch(head, "a")).unwrap();
+    s.commit_append(&org_batch(head, "a"), Some(&qm_store::Derived::EMPTY))
+        .unwrap();
 }
 
 #[test]
@@ -173,7 +177,10 @@ fn commit_without_begin_is_an_error_and_abort_is_idempotent() {
     let db = TestDb::new();
     let mut s = db.open();
     let b1 = org_batch(Head::default(), "a");
-    assert!(matches!(s.commit_append(&b1), Err(StoreError::Backend(_))));
+    assert!(matches!(
+        s.commit_append(&b1, Some(&qm_store::Derived::EMPTY)),
+        Err(StoreError::Backend(_))
+    ));
     s.abort_append().unwrap();
     s.begin_append().unwrap();
     assert!(
@@ -194,7 +201,8 @@ fn balances_base_is_replaced_whole_in_one_statement() {
         .collect();
     let head = s.begin_append().unwrap();
     let b1 = org_batch(head, "a");
-    s.commit_append(&b1).unwrap();
+    s.commit_append(&b1, Some(&qm_store::Derived::EMPTY))
+        .unwrap();
     let snap = |b: &StoredBatch| Snapshot {
         seq: b.seq,
         head_hash: b.hash,
@@ -216,7 +224,8 @@ fn balances_base_is_replaced_whole_in_one_statement() {
     second.push(balance("h0", "i0", "", 3));
     let head = s.begin_append().unwrap();
     let b2 = org_batch(head, "b");
-    s.commit_append(&b2).unwrap();
+    s.commit_append(&b2, Some(&qm_store::Derived::EMPTY))
+        .unwrap();
     s.save_snapshot(&snap(&b2), &second).unwrap();
     assert_eq!(
         s.read_balances().unwrap(),
@@ -231,7 +240,8 @@ fn the_anchor_only_moves_forward_whoever_writes_it() {
     let mut s = db.open();
     let head = s.begin_append().unwrap();
     let b1 = org_batch(head, "a");
-    s.commit_append(&b1).unwrap();
+    s.commit_append(&b1, Some(&qm_store::Derived::EMPTY))
+        .unwrap();
     let mut sql = db.sql();
     for statement in [
         "UPDATE qm_anchor SET seq = 0",

@@ -4,7 +4,7 @@
 use std::thread;
 
 use qm_store::conformance::{all_batches, append, balance, movement, org, sealed_at};
-use qm_store::{Head, OpenMode, Store, StoreError, StoredBatch, ViewValue};
+use qm_store::{DerivedState, Head, OpenMode, Store, StoreError, StoredBatch, ViewValue};
 use qm_store_postgres::{PgStore, SCHEMA_VERSION};
 
 use crate::support::{sql_value, OpenPg, TestDb};
@@ -256,6 +256,8 @@ fn a_version_2_database_is_read_as_it_is_read_only_and_upgraded_by_a_writer() {
         let mut s = db.open_read_only();
         assert_eq!(all_batches(&mut s), vec![b1.clone()]);
         assert_eq!(s.read_balances().unwrap(), want_balances);
+        assert_eq!(s.derived_state().unwrap(), DerivedState::Absent);
+        assert!(s.read_transfer_lines().unwrap().is_empty());
     }
     assert_eq!(schema_version(&db), 2, "a reader upgrades nothing");
 
@@ -281,11 +283,46 @@ fn a_version_2_database_is_read_as_it_is_read_only_and_upgraded_by_a_writer() {
             .rows,
         vec![vec![t("2024-03-01T10:00:00.123456789Z"), Null, Null]]
     );
+    // The derived table is new and empty: stale until the application fills it.
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Stale { at: 0 });
+    for view in ["transfer_lines", "allocations", "pauses"] {
+        assert_eq!(
+            s.query_view(&format!("SELECT count(*) FROM {view}"))
+                .unwrap()
+                .rows,
+            vec![vec![Integer(0)]]
+        );
+    }
     assert_eq!(
         append_one(&mut s).seq,
         2,
         "it goes on as a ledger of this version"
     );
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Stale { at: 0 });
+    s.begin_append().unwrap();
+    s.commit_derived(&qm_store::Derived::EMPTY).unwrap();
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Current);
+}
+
+/// A writer of schema version 3 (before the derived tables) still connected after another
+/// process upgraded the database appends without the derived rows: the table is then stale,
+/// not silently wrong.
+#[test]
+fn a_batch_appended_by_an_older_writer_leaves_the_derived_tables_stale() {
+    let db = TestDb::new();
+    let mut s = db.open();
+    let b1 = append_one(&mut s);
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Current);
+    insert_batch(
+        &db,
+        Head {
+            seq: 1,
+            hash: b1.hash,
+        },
+        1,
+        &org("b"),
+    );
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Stale { at: 1 });
 }
 
 #[test]

@@ -97,7 +97,11 @@ fn no_snapshot_while_an_append_is_open() {
         Err(StoreError::Backend(_))
     ));
     // The append goes on unharmed.
-    s.commit_append(&sealed(head, "tester", &org("a"))).unwrap();
+    s.commit_append(
+        &sealed(head, "tester", &org("a")),
+        Some(&qm_store::Derived::EMPTY),
+    )
+    .unwrap();
     assert_eq!(s.head().unwrap().seq, 1);
     assert_eq!(s.load_snapshot().unwrap(), None);
 }

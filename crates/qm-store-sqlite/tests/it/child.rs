@@ -65,7 +65,9 @@ pub fn append_one(store: &mut SqliteStore, name: &str, i: u64, seen: &mut u64) -
         "catching up inside the transaction reaches the head it returned"
     );
     let batch = sealed(head, name, &body(name, i));
-    store.commit_append(&batch).expect("commit_append");
+    store
+        .commit_append(&batch, Some(&qm_store::Derived::EMPTY))
+        .expect("commit_append");
     *seen = batch.seq;
     batch.seq
 }

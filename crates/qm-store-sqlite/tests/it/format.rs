@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use qm_store::conformance::{all_batches, append, balance, movement, org, sealed, snapshot_at};
-use qm_store::{snapshot_checksum, Hash, Head, OpenMode, Snapshot, Store, StoreError};
+use qm_store::{
+    snapshot_checksum, DerivedState, Hash, Head, OpenMode, Snapshot, Store, StoreError,
+};
 use qm_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 
 use crate::open;
@@ -151,7 +153,7 @@ fn a_conflicting_prev_hash_releases_the_lock() {
         ORG,
     );
     assert!(matches!(
-        a.commit_append(&forged),
+        a.commit_append(&forged, Some(&qm_store::Derived::EMPTY)),
         Err(StoreError::Conflict {
             expected: 1,
             actual: 1
@@ -168,7 +170,10 @@ fn protocol_misuse_is_an_error_not_a_hang() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(&dir.path().join("ledger.qm"));
     let b = sealed(Head::default(), "tester", ORG);
-    assert!(matches!(s.commit_append(&b), Err(StoreError::Backend(_))));
+    assert!(matches!(
+        s.commit_append(&b, Some(&qm_store::Derived::EMPTY)),
+        Err(StoreError::Backend(_))
+    ));
     assert!(matches!(s.abort_append(), Err(StoreError::Backend(_))));
     s.begin_append().unwrap();
     assert!(matches!(s.begin_append(), Err(StoreError::Backend(_))));
@@ -182,7 +187,8 @@ fn protocol_misuse_is_an_error_not_a_hang() {
         s.save_snapshot(&snap, &[]),
         Err(StoreError::Backend(_))
     ));
-    s.commit_append(&b).unwrap();
+    s.commit_append(&b, Some(&qm_store::Derived::EMPTY))
+        .unwrap();
     assert_eq!(s.head().unwrap().seq, 1);
     assert!(
         s.last_commit_profile().is_some(),
@@ -415,6 +421,8 @@ fn a_version_1_file_is_read_as_it_is_by_a_read_only_open() {
         assert_eq!(batches.len(), 3);
         assert_eq!(s.load_snapshot().unwrap().unwrap().seq, 2);
         assert_eq!(s.read_balances().unwrap(), v1_balances());
+        assert_eq!(s.derived_state().unwrap(), DerivedState::Absent);
+        assert!(s.read_transfer_lines().unwrap().is_empty());
     }
     assert_eq!(schema_version(&path), 1, "a reader upgrades nothing");
     assert_eq!(std::fs::read(&path).unwrap(), before);
@@ -474,11 +482,62 @@ fn a_version_1_file_is_upgraded_by_a_writer() {
             .rows,
         vec![vec![Integer(1), t(old[2].body.trim_end())]]
     );
+    // The derived table is new and empty: stale until the application fills it.
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Stale { at: 0 });
+    for view in ["transfer_lines", "allocations", "pauses"] {
+        assert_eq!(
+            s.query_view(&format!("SELECT count(*) FROM {view}"))
+                .unwrap()
+                .rows,
+            vec![vec![Integer(0)]]
+        );
+    }
     // It goes on as a ledger of this version.
     let next = append(&mut s, "tester", &org("UA"));
     assert_eq!(next.seq, 4);
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Stale { at: 0 });
     drop(s);
     let mut again = open(&path);
     assert_eq!(all_batches(&mut again).len(), 4);
     again.integrity_check().unwrap();
+    again.begin_append().unwrap();
+    again.commit_derived(&qm_store::Derived::EMPTY).unwrap();
+    assert_eq!(again.derived_state().unwrap(), DerivedState::Current);
+}
+
+/// A writer of schema version 2 (before the derived tables) that still has the file open
+/// after another process upgraded it appends without the derived rows: the journal trigger
+/// carries the anchor's `transfer_lines_seq` over, so the table is then stale, not silently
+/// wrong.
+#[test]
+fn a_batch_appended_by_an_older_writer_leaves_the_derived_tables_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir.path().join("ledger.qm"));
+    let b1 = append(&mut s, "tester", ORG);
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Current);
+    let b2 = sealed(
+        Head {
+            seq: 1,
+            hash: b1.hash,
+        },
+        "old",
+        &org("b"),
+    );
+    s.connection()
+        .execute(
+            "INSERT INTO journal (seq, recorded_at, recorded_by, records, body, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            rusqlite::params![
+                2,
+                b2.recorded_at,
+                b2.recorded_by,
+                1,
+                b2.body,
+                &b2.prev_hash.0[..],
+                &b2.hash.0[..]
+            ],
+        )
+        .unwrap();
+    assert_eq!(s.anchor().unwrap().seq, 2);
+    assert_eq!(s.derived_state().unwrap(), DerivedState::Stale { at: 1 });
 }
