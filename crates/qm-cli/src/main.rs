@@ -99,6 +99,10 @@ enum Command {
         /// depots; the totals come from maintained aggregates).
         #[arg(long)]
         depots: bool,
+        /// The start of the period what was sent and lost is counted over (default: the
+        /// whole history up to --as-of).
+        #[arg(long, value_parser = parse_time_arg)]
+        since: Option<Time>,
         /// Print the review as JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -357,11 +361,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             with,
             fail_on_breach,
             depots,
+            since,
             json,
         } => {
             let app = open_reader(g)?;
             let at = as_of.unwrap_or_else(now);
-            let opts = qm_report::ReviewOptions { horizon, depots };
+            let opts = qm_report::ReviewOptions {
+                horizon,
+                depots,
+                since,
+            };
             let r = match &with {
                 Some(file) => app.what_if(file, org.as_deref(), at, &opts)?,
                 None => app.read()?.review_with(org.as_deref(), at, &opts)?,

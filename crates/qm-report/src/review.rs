@@ -30,6 +30,9 @@ pub struct ReviewOptions {
     /// aggregates; the breakdown visits every key of the org's depots, so it is the one
     /// part whose cost grows with the ledger, and it is asked for.
     pub depots: bool,
+    /// The start of the period `sent` and `sunk` cover (what was dispatched, delivered and
+    /// lost after it, up to `as_of`); `None`: all the history up to `as_of`.
+    pub since: Option<Time>,
 }
 
 impl Default for ReviewOptions {
@@ -37,6 +40,7 @@ impl Default for ReviewOptions {
         ReviewOptions {
             horizon: HORIZON_DEFAULT,
             depots: false,
+            since: None,
         }
     }
 }
@@ -119,9 +123,10 @@ pub struct ReviewItem {
     pub on_hand_value: Option<MoneyOut>,
     /// Production into the org's depots over the horizon.
     pub production: i128,
-    /// Dispatched and delivered per recipient, to date, under the org's transfers.
+    /// Dispatched and delivered per recipient under the org's transfers, over the period
+    /// (from `since`, else from the start, to `as_of`).
     pub sent: Vec<SentQty>,
-    /// Into the org's sinks, to date, per sink.
+    /// Into the org's sinks (expended, destroyed, lost), over the period, per sink.
     pub sunk: Vec<SunkQty>,
 }
 
@@ -151,6 +156,12 @@ impl ReviewItem {
 pub struct Review {
     #[serde(serialize_with = "crate::ser_time")]
     pub as_of: Time,
+    /// The start of the period `sent` and `sunk` cover (`null`: from the start).
+    #[serde(
+        serialize_with = "crate::ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub since: Option<Time>,
     /// Months the projection looks ahead.
     pub horizon: u32,
     pub items: Vec<ReviewItem>,
@@ -173,6 +184,7 @@ pub fn review_over(ledger: &Ledger, org: Option<&str>, as_of: Time, horizon: u32
         &ReviewOptions {
             horizon,
             depots: true,
+            since: None,
         },
     )
 }
@@ -209,7 +221,12 @@ pub fn review_with(
             let i = key.item as usize;
             match holder.kind {
                 HolderKind::Depot if qty != 0 => *depots[i].entry(&holder.id).or_default() += qty,
-                HolderKind::Sink if qty != 0 => *sunk[i].entry(&holder.id).or_default() += qty,
+                HolderKind::Sink => {
+                    let before = opts.since.map_or(0, |t| key.timeline.balance_at(t) as i128);
+                    if qty != before {
+                        *sunk[i].entry(&holder.id).or_default() += qty - before;
+                    }
+                }
                 _ => {}
             }
         }
@@ -221,12 +238,20 @@ pub fn review_with(
         }
         for line in &s.lines {
             let f = line.figures(s.record.time, Some(as_of));
-            if f.dispatched > 0 || f.delivered > 0 {
+            let b = opts
+                .since
+                .map(|t| line.figures(s.record.time, Some(t)))
+                .unwrap_or_default();
+            let (dispatched, delivered) = (
+                f.dispatched.saturating_sub(b.dispatched),
+                f.delivered.saturating_sub(b.delivered),
+            );
+            if dispatched > 0 || delivered > 0 {
                 let e = sent[line.item as usize]
                     .entry(&s.record.recipient)
                     .or_default();
-                e.0 += f.dispatched as u128;
-                e.1 += f.delivered as u128;
+                e.0 += dispatched as u128;
+                e.1 += delivered as u128;
             }
         }
     }
@@ -305,6 +330,7 @@ pub fn review_with(
     items.sort_by_key(|(risk, i, _)| (risk.unwrap_or(Time::MAX), *i));
     Review {
         as_of,
+        since: opts.since,
         horizon,
         org: org.map(String::from),
         items: items.into_iter().map(|(_, _, item)| item).collect(),

@@ -211,6 +211,7 @@ fn a_what_if_stores_nothing_on_every_backend() {
                 &qm_report::ReviewOptions {
                     horizon: 12,
                     depots: false,
+                    since: None,
                 },
             )
             .unwrap();

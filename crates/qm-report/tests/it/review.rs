@@ -200,6 +200,7 @@ fn a_what_if_shows_each_item_before_and_after_and_changes_nothing() {
         &ReviewOptions {
             horizon: 24,
             depots: false,
+            since: None,
         },
     )
     .expect("the proposal applies");
@@ -278,4 +279,24 @@ fn the_review_shows_what_was_sent_per_recipient_and_what_went_to_sinks() {
         ("UA", 30, 20)
     );
     assert_eq!((i.sunk[0].holder.as_str(), i.sunk[0].qty), ("EXPENDED", 5));
+    // Over a period from 4 January 12:00: nothing more dispatched, 20 delivered, 5 expended.
+    let opts = ReviewOptions {
+        horizon: 24,
+        depots: false,
+        since: Some(t("2025-01-04T12:00:00Z")),
+    };
+    let r = review_with(&s.ledger, Some("US"), t("2025-02-01"), &opts);
+    let i = item(&r, "SHELL");
+    assert_eq!((i.sent[0].dispatched, i.sent[0].delivered), (0, 20));
+    assert_eq!(i.sunk[0].qty, 5);
+    let r = review_with(
+        &s.ledger,
+        Some("US"),
+        t("2025-02-01"),
+        &ReviewOptions {
+            since: Some(t("2025-01-07")),
+            ..opts
+        },
+    );
+    assert!(item(&r, "SHELL").sent.is_empty() && item(&r, "SHELL").sunk.is_empty());
 }
