@@ -2,6 +2,8 @@
 //! directory, against a real SQLite database file, through the commands and the interchange
 //! format of `shared/spec/interchange.md`.
 //!
+//! - `bench`: `qm bench --workflow` and `--review` run on tiny sizes and print their figures
+//!   (nothing timed).
 //! - `cli`: the commands, their options, output shapes and exit statuses, and the ledger's
 //!   rules as seen through them (atomic batches, idempotent ids, late records, round trips);
 //!   messages, help, closed pipes, who recorded a batch, tables, the demo, the README.
@@ -15,6 +17,7 @@
 //! - `tamper`: edits made behind `qm`'s back (rows changed, removed, bytes flipped) are caught
 //!   by `qm verify` whenever they change what `qm` reports.
 
+mod bench;
 mod cli;
 mod crash;
 mod follow;
