@@ -11,6 +11,10 @@
 //!   history holds every movement;
 //! - as-of balance latency, p50 and p99;
 //! - restart time: opening the ingested database (snapshot + tail) in a new process.
+//!
+//! `qm bench --workflow` measures the shipment workflow instead (`bench_workflow.rs`),
+//! `qm bench --review` the stockpile review against SQL (`bench_review.rs`), and
+//! `qm bench --pg URL` ingest on PostgreSQL (`bench_pg.rs`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -26,10 +30,13 @@ use serde::Serialize;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// History sizes for durable ingest (comma-separated, e.g. 1M,10M).
-    #[arg(long, default_value = "1M,10M", value_delimiter = ',', value_parser = crate::parse_count)]
-    ingest: Vec<u64>,
-    /// History size for the in-memory figures (core rate, memory, late records, as-of, restart).
+    /// History sizes for durable ingest (comma-separated, e.g. 1M,10M; default 1M,10M, and
+    /// 1M with --workflow; 0 skips it).
+    #[arg(long, value_delimiter = ',', value_parser = crate::parse_count)]
+    ingest: Option<Vec<u64>>,
+    /// History size for the in-memory figures (core rate, memory, late records, as-of,
+    /// restart; with --workflow, late allocations and pauses; with --review, the ledger
+    /// reviewed).
     #[arg(long, default_value = "10M", value_parser = crate::parse_count)]
     history: u64,
     /// Scratch folder for generated files and databases (default: a temporary folder).
@@ -41,11 +48,44 @@ pub struct BenchArgs {
     /// Also measure durable ingest of 1M movements through `qm apply` on this PostgreSQL
     /// database (which must be empty), against a hand-written INSERT ledger with a
     /// balance-checking trigger on the same workload. Skips the other figures.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["workflow", "review"])]
     pg: Option<String>,
+    /// Measure the shipment workflow instead: durable ingest of the workflow workload
+    /// against the movement-only one at the same size (--ingest), and late allocations and
+    /// pauses at --history. Skips the other figures.
+    #[arg(long, conflicts_with = "review")]
+    workflow: bool,
+    /// With --workflow: rounds of ingest, each movement-only, workflow, workflow,
+    /// movement-only.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    rounds: u32,
+    /// Measure the stockpile review instead: a ledger of --history movements over
+    /// --review-items items, applied into an SQLite file, reviewed in-process, by a `qm
+    /// review` process, as a what-if of 100 records, and by SQL GROUP BY over its movements.
+    /// Skips the other figures.
+    #[arg(long)]
+    review: bool,
+    /// The workload of the reviewed ledger: `uniform` (movements only) or `workflow` (with
+    /// transfers, earmarks and deliveries).
+    #[arg(long, value_enum, value_name = "WORKLOAD", default_value_t = crate::bench_review::ReviewWorkload::Uniform)]
+    review_workload: crate::bench_review::ReviewWorkload,
+    /// Items of the reviewed ledger.
+    #[arg(long, value_name = "N", default_value = "10k", value_parser = crate::parse_count)]
+    review_items: u64,
+    /// The SQL comparisons to run (comma-separated): `view` (the `movements` view of the
+    /// ledger file), `table` (a plain movements table loaded with the same movements), or
+    /// `none`.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KINDS",
+        value_delimiter = ',',
+        default_value = "view,table"
+    )]
+    review_sql: Vec<crate::bench_review::SqlKind>,
 }
 
-fn config(movements: u64) -> WorkloadConfig {
+pub(crate) fn config(movements: u64) -> WorkloadConfig {
     WorkloadConfig {
         movements,
         seed: 7,
@@ -81,7 +121,7 @@ fn per_movement(before: Option<u64>, after: Option<u64>, n: u64) -> (Option<u64>
 /// Fields in alphabetical order, as the output has always had them.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Figure {
+pub(crate) enum Figure {
     Machine {
         cores: usize,
     },
@@ -129,6 +169,73 @@ enum Figure {
         open_s: f64,
         process_median_s: f64,
     },
+    /// Rates from the fastest round of each; `mean` from the mean of the rounds; `cpu`
+    /// from the mean CPU seconds (`null` where unknown).
+    WorkflowIngest {
+        allocations: u64,
+        movement_only_cpu_rounds_s: Vec<Option<f64>>,
+        movement_only_movements_per_s: f64,
+        movement_only_rounds_s: Vec<f64>,
+        movements: u64,
+        pauses: u64,
+        ratio: f64,
+        ratio_cpu: Option<f64>,
+        ratio_mean: f64,
+        transfers: u64,
+        workflow_cpu_rounds_s: Vec<Option<f64>>,
+        workflow_movements_per_s: f64,
+        workflow_records: u64,
+        workflow_records_per_s: f64,
+        workflow_rounds_s: Vec<f64>,
+    },
+    WorkflowCoreApply {
+        movements: u64,
+        movements_per_s: f64,
+        records: u64,
+    },
+    LateWorkflowRecord {
+        count: usize,
+        history: u64,
+        p50_us: f64,
+        p99_us: f64,
+        pauses_in_ledger: usize,
+    },
+    LateAllocateHotKey {
+        count: usize,
+        first_us: f64,
+        history: u64,
+        p50_us: f64,
+        p99_us: f64,
+    },
+    /// The review's figures (`bench_review.rs`).
+    Review(crate::bench_review::ReviewFigure),
+}
+
+/// The figures of a run, printed as they come and kept for `--json`.
+#[derive(Default)]
+pub(crate) struct Report {
+    figures: BTreeMap<String, Figure>,
+}
+
+impl Report {
+    /// Prints a figure's text on standard error and keeps it under `key`.
+    pub(crate) fn say(&mut self, key: &str, value: Figure, text: String) {
+        crate::out::err(&text);
+        self.figures.insert(key.into(), value);
+    }
+}
+
+/// The benches' random numbers (xorshift: cheap and reproducible).
+pub(crate) type Rng = dyn FnMut() -> u64;
+
+fn xorshift() -> impl FnMut() -> u64 {
+    let mut rng = 0x2545F4914F6CDD1Du64;
+    move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    }
 }
 
 /// Prints the figures as one JSON object on standard output.
@@ -139,7 +246,7 @@ fn print_json(figures: &BTreeMap<String, Figure>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn bar(len: u64, msg: &'static str) -> ProgressBar {
+pub(crate) fn bar(len: u64, msg: &'static str) -> ProgressBar {
     let b = ProgressBar::new(len);
     b.set_style(
         ProgressStyle::with_template(
@@ -152,7 +259,7 @@ fn bar(len: u64, msg: &'static str) -> ProgressBar {
     b
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
@@ -164,27 +271,24 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         None => tempfile::Builder::new().prefix("qm-bench").tempdir()?,
     };
-    let mut figures: BTreeMap<String, Figure> = BTreeMap::new();
-    let mut say = |key: &str, value: Figure, text: String| {
-        crate::out::err(&text);
-        figures.insert(key.into(), value);
-    };
+    let mut report = Report::default();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    say(
+    report.say(
         "machine",
         Figure::Machine { cores },
         format!("machine: {cores} cores"),
     );
-
+    let mut next = xorshift();
     if let Some(url) = &args.pg {
         let n = args
             .ingest
             .iter()
+            .flatten()
             .copied()
             .find(|&n| n > 0)
             .unwrap_or(1_000_000);
         let (qm, plain) = crate::bench_pg::run(url, scratch.path(), n)?;
-        say(
+        report.say(
             "postgres_ingest",
             Figure::PostgresIngest {
                 movements: n,
@@ -197,16 +301,52 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 qm / plain
             ),
         );
-        if args.json {
-            print_json(&figures)?;
-        }
-        return Ok(ExitCode::SUCCESS);
+    } else if args.workflow {
+        let ingest = args.ingest.clone().unwrap_or(vec![1_000_000]);
+        crate::bench_workflow::run(
+            &mut report,
+            scratch.path(),
+            &ingest,
+            args.rounds.max(1),
+            args.history,
+            &mut next,
+        )?;
+    } else if args.review {
+        crate::bench_review::run(
+            &mut report,
+            scratch.path(),
+            &crate::bench_review::ReviewArgs {
+                movements: args.history,
+                items: u32::try_from(args.review_items)
+                    .map_err(|_| anyhow::anyhow!("--review-items: too many"))?,
+                workload: args.review_workload,
+                sql: args.review_sql.clone(),
+            },
+        )?;
+    } else {
+        movement_figures(&args, scratch.path(), &mut report, &mut next)?;
     }
+    if args.json {
+        print_json(&report.figures)?;
+    }
+    if std::env::var_os("QM_BENCH_KEEP_FILES").is_some() {
+        crate::out::err(&format!("kept {}", scratch.keep().display()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
+/// The movement-only figures: ingest, core apply, memory, as-of, late records, restart.
+fn movement_figures(
+    args: &BenchArgs,
+    scratch: &Path,
+    report: &mut Report,
+    next: &mut Rng,
+) -> anyhow::Result<()> {
     let mut restart_db: Option<PathBuf> = None;
-    for &n in args.ingest.iter().filter(|&&n| n > 0) {
-        let (rate, secs, db) = ingest(scratch.path(), n)?;
-        say(
+    let ingest = args.ingest.clone().unwrap_or(vec![1_000_000, 10_000_000]);
+    for &n in ingest.iter().filter(|&&n| n > 0) {
+        let (rate, secs, db) = ingest_movements(scratch, n)?;
+        report.say(
             &format!("ingest_{n}"),
             Figure::Ingest {
                 movements: n,
@@ -241,7 +381,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     b.finish_and_clear();
     let rss_after = heap_bytes();
     let core_rate = n as f64 / apply_time.as_secs_f64();
-    say(
+    report.say(
         "core_apply",
         Figure::CoreApply {
             movements: n,
@@ -250,7 +390,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         format!("core apply without storage, {n} movements in batches of 10k: {core_rate:.0} movements/s"),
     );
     let (growth, per) = per_movement(rss_before, rss_after, n);
-    say(
+    report.say(
         "memory",
         Figure::Memory {
             movements: n,
@@ -273,7 +413,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let decode = t.elapsed();
     let rss_after = heap_bytes();
     let (_, per) = per_movement(rss_before, rss_after, n);
-    say(
+    report.say(
         "memory_restarted",
         Figure::MemoryRestarted {
             movements: n,
@@ -307,13 +447,6 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .keys()
         .filter_map(|k| k.timeline.last_time())
         .fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
-    let mut rng = 0x2545F4914F6CDD1Du64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
     let mut lat = Vec::with_capacity(100_000);
     let mut sink = 0i64;
     for _ in 0..100_000 {
@@ -325,7 +458,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     lat.sort_unstable();
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
-    say(
+    report.say(
         "as_of_balance",
         Figure::AsOfBalance {
             history: n,
@@ -341,8 +474,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     );
 
     // Late records on spread keys: a deposit at a random earlier time, each its own batch.
-    let late = late_records(&mut ledger, 20_000, t0, t1, &mut next)?;
-    say(
+    let late = late_records(&mut ledger, 20_000, t0, t1, next)?;
+    report.say(
         "late_record_spread",
         Figure::LateRecord {
             history: n,
@@ -354,8 +487,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     drop(ledger);
 
     // One hot key whose history holds every movement.
-    let (hot_p50, hot_p99) = hot_key(n, &mut next)?;
-    say(
+    let (hot_p50, hot_p99) = hot_key(n, next)?;
+    report.say(
         "late_record_hot_key",
         Figure::LateRecord {
             history: n,
@@ -388,7 +521,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let app = qm_app::App::open(db.to_str().context("path")?)?;
         let open = t.elapsed();
         let history = app.read()?.ledger().movement_count();
-        say(
+        report.say(
             "restart",
             Figure::Restart {
                 history,
@@ -402,60 +535,138 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             ),
         );
     }
-    if args.json {
-        print_json(&figures)?;
-    }
-    if std::env::var_os("QM_BENCH_KEEP_FILES").is_some() {
-        crate::out::err(&format!("kept {}", scratch.keep().display()));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
-/// Writes the uniform workload as interchange files: the master data, then one file per
-/// batch of 10k movements. Returns (batch files, master file, every record).
-pub fn write_workload(dir: &Path, n: u64) -> anyhow::Result<(Vec<PathBuf>, PathBuf, Vec<Record>)> {
-    let files_dir = dir.join(format!("workload-{n}"));
-    std::fs::create_dir_all(&files_dir)?;
-    let cfg = config(n);
-    let mut records = uniform_master_data(&cfg);
+/// Interchange files written for an ingest: the master data, then one file per batch.
+pub(crate) struct WrittenFiles {
+    pub(crate) folder: PathBuf,
+    pub(crate) master: PathBuf,
+    pub(crate) files: Vec<PathBuf>,
+    /// Every record written, when asked for.
+    pub(crate) records: Vec<Record>,
+    pub(crate) counts: RecordCounts,
+}
+
+/// What the batch files hold.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct RecordCounts {
+    pub(crate) records: u64,
+    pub(crate) movements: u64,
+    pub(crate) transfers: u64,
+    pub(crate) allocations: u64,
+    pub(crate) pauses: u64,
+}
+
+impl WrittenFiles {
+    /// Removes the files (unless `QM_BENCH_KEEP_FILES` is set).
+    pub(crate) fn remove(&self) -> anyhow::Result<()> {
+        if std::env::var_os("QM_BENCH_KEEP_FILES").is_none() {
+            std::fs::remove_dir_all(&self.folder)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the master data and each batch (of `movements` in all) as interchange files in
+/// `dir/name`; keeps every record in memory when `keep` says so.
+pub(crate) fn write_files(
+    dir: &Path,
+    name: &str,
+    movements: u64,
+    master: &[Record],
+    batches: impl Iterator<Item = Vec<Record>>,
+    keep: bool,
+) -> anyhow::Result<WrittenFiles> {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder)?;
     let mut text = String::new();
-    for r in &records {
+    for r in master {
         qm_interchange::write_record(r, &mut text);
         text.push('\n');
     }
-    let master = files_dir.join("master.jsonl");
-    std::fs::write(&master, &text)?;
-    let keep = n <= 2_000_000;
+    let master_file = folder.join("master.jsonl");
+    std::fs::write(&master_file, &text)?;
+    let mut records = if keep { master.to_vec() } else { Vec::new() };
+    let mut counts = RecordCounts::default();
     let mut files = Vec::new();
-    let b = bar(n, "writing files");
-    for (i, batch) in uniform_workload(cfg).enumerate() {
+    let b = bar(movements, "writing files");
+    for (i, batch) in batches.enumerate() {
         text.clear();
+        let before = counts.movements;
         for r in &batch {
             qm_interchange::write_record(r, &mut text);
             text.push('\n');
+            counts.records += 1;
+            match r {
+                Record::Movement(_) => counts.movements += 1,
+                Record::Transfer(_) => counts.transfers += 1,
+                Record::Allocate(_) => counts.allocations += 1,
+                Record::Pause(_) => counts.pauses += 1,
+                _ => {}
+            }
         }
-        let f = files_dir.join(format!("batch-{i:06}.jsonl"));
+        let f = folder.join(format!("batch-{i:06}.jsonl"));
         std::fs::write(&f, &text)?;
         files.push(f);
-        b.inc(batch.len() as u64);
+        b.inc(counts.movements - before);
         if keep {
             records.extend(batch);
         }
     }
     b.finish_and_clear();
-    Ok((files, master, records))
+    Ok(WrittenFiles {
+        folder,
+        master: master_file,
+        files,
+        records,
+        counts,
+    })
 }
 
-/// Writes the workload as files of 10k movements and times `qm apply` on all of them.
-fn ingest(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
-    let (files, master, _) = write_workload(dir, n)?;
-    let db = dir.join(format!("ingest-{n}.db"));
+/// Writes the uniform workload as interchange files: the master data, then one file per
+/// batch of 10k movements. Returns (batch files, master file, every record).
+pub fn write_workload(dir: &Path, n: u64) -> anyhow::Result<(Vec<PathBuf>, PathBuf, Vec<Record>)> {
+    let cfg = config(n);
+    let w = write_files(
+        dir,
+        &format!("workload-{n}"),
+        n,
+        &uniform_master_data(&cfg),
+        uniform_workload(cfg.clone()),
+        n <= 2_000_000,
+    )?;
+    Ok((w.files, w.master, w.records))
+}
+
+/// CPU seconds (user and system) of the children this process has waited for, from
+/// `/proc/self/stat` (`cutime`, `cstime`, in Linux's fixed 100 ticks per second); `None`
+/// where there is no such file.
+pub(crate) fn children_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces: state is
+    // field 3, so cutime (16) and cstime (17) are the 14th and 15th after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((ticks(13)? + ticks(14)?) as f64 / 100.0)
+}
+
+/// Applies the master data with `qm apply`, then times one `qm apply` of every batch file,
+/// into a fresh database `db`. Returns the seconds of the timed run.
+pub(crate) fn apply_files(db: &Path, w: &WrittenFiles) -> anyhow::Result<f64> {
+    Ok(apply_files_cpu(db, w)?.0)
+}
+
+/// [`apply_files`], also returning the CPU seconds the timed `qm apply` used (all its
+/// threads), when known.
+pub(crate) fn apply_files_cpu(db: &Path, w: &WrittenFiles) -> anyhow::Result<(f64, Option<f64>)> {
     let exe = std::env::current_exe()?;
     let status = std::process::Command::new(&exe)
         .arg("--db")
-        .arg(&db)
+        .arg(db)
         .arg("apply")
-        .arg(&master)
+        .arg(&w.master)
         .stdout(std::process::Stdio::null())
         .status()?;
     if !status.success() {
@@ -463,30 +674,60 @@ fn ingest(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
     }
     crate::out::err(&format!(
         "applying {} files of 10k movements with `qm apply`...",
-        files.len()
+        w.files.len()
     ));
+    let cpu_before = children_cpu_s();
     let t = Instant::now();
     let status = std::process::Command::new(&exe)
         .arg("--db")
-        .arg(&db)
+        .arg(db)
         .arg("apply")
-        .args(&files)
+        .args(&w.files)
         .stdout(std::process::Stdio::null())
         .status()?;
     let secs = t.elapsed().as_secs_f64();
+    let cpu = match (cpu_before, children_cpu_s()) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
     if !status.success() {
         bail!("qm apply failed during the ingest benchmark");
     }
-    if std::env::var_os("QM_BENCH_KEEP_FILES").is_none() {
-        for f in files {
-            std::fs::remove_file(f)?;
+    Ok((secs, cpu))
+}
+
+/// Removes an SQLite database and its WAL and shared-memory files.
+pub(crate) fn remove_db(db: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
         }
     }
+    Ok(())
+}
+
+/// Writes the uniform workload as files of 10k movements and times `qm apply` on all of them.
+fn ingest_movements(dir: &Path, n: u64) -> anyhow::Result<(f64, f64, PathBuf)> {
+    let cfg = config(n);
+    let w = write_files(
+        dir,
+        &format!("workload-{n}"),
+        n,
+        &uniform_master_data(&cfg),
+        uniform_workload(cfg.clone()),
+        false,
+    )?;
+    let db = dir.join(format!("ingest-{n}.db"));
+    let secs = apply_files(&db, &w)?;
+    w.remove()?;
     Ok((n as f64 / secs, secs, db))
 }
 
 /// A movement of a bulk item: no lot, serials, kind, transfer or note.
-fn bulk_movement(
+pub(crate) fn bulk_movement(
     id: String,
     time: i64,
     item: String,

@@ -7,6 +7,8 @@
 mod alloc;
 mod bench;
 mod bench_pg;
+mod bench_review;
+mod bench_workflow;
 mod demo;
 mod out;
 mod report;

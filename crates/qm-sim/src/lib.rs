@@ -1,6 +1,6 @@
 //! Generated workloads and the realistic demo scenario, for the demo, benchmarks and tests.
 //!
-//! Two generators, both pure (no I/O), deterministic from a seed, and streaming: they yield
+//! Three generators, all pure (no I/O), deterministic from a seed, and streaming: they yield
 //! movement batches one at a time and keep only small bookkeeping, so 100M movements fit in
 //! a few MiB of generator state.
 //!
@@ -9,6 +9,8 @@
 //!   and the SIPRI Arms Transfers Database (see `scenario/catalog.rs` for the figures used).
 //! - [`uniform_workload`]: a plain benchmark workload (2,000 bulk items, 500 holders), like the
 //!   SQL ledger baselines in `DESIGN.md`.
+//! - [`workflow_workload`]: the uniform workload's chains with the shipment workflow running
+//!   through them (transfers, allocations, dispatches, deliveries, pauses), for benchmarks.
 //!
 //! Architecture invariant: every movement either generator emits is valid under the ledger
 //! rules given every record emitted before it, including the ~1% recorded late (an effective
@@ -22,6 +24,11 @@ mod fmt;
 mod scenario;
 pub mod time;
 mod uniform;
+mod workflow;
 
 pub use scenario::{realistic, story, Scenario, ScenarioBatches, ScenarioConfig};
 pub use uniform::{uniform_master_data, uniform_workload, UniformWorkload, WorkloadConfig};
+pub use workflow::{
+    workflow_master_data, workflow_workload, WorkflowConfig, WorkflowWorkload, RESERVE_CATEGORY,
+    WORKFLOW_DONOR, WORKFLOW_HUB, WORKFLOW_RECIPIENT,
+};

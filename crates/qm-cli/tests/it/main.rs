@@ -2,6 +2,8 @@
 //! directory, against a real SQLite database file, through the commands and the interchange
 //! format of `shared/spec/interchange.md`.
 //!
+//! - `bench`: `qm bench --workflow` and `--review` run on tiny sizes and print their figures
+//!   (nothing timed).
 //! - `cli`: the commands, their options, output shapes and exit statuses, and the ledger's
 //!   rules as seen through them (atomic batches, idempotent ids, late records, round trips);
 //!   messages, help, closed pipes, who recorded a batch, tables, the demo, the README.
@@ -19,6 +21,7 @@
 //! - `views`: the workflow's analysts' views (`transfer_lines`, `allocations`, `pauses`) seen
 //!   from SQL after `qm apply`, checked by `qm verify`, and brought to an older file.
 
+mod bench;
 mod cli;
 mod crash;
 mod follow;
