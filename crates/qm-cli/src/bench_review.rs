@@ -7,10 +7,12 @@
 //! 2. A `qm review --org ORG --as-of END --json` process is timed on it, whole: start, open
 //!    (snapshot), compute, print (to a file).
 //! 3. The file is opened read-only in-process, as `qm review` opens it, and
-//!    `State::review_over` (what `qm review` computes) is timed as of the end of the history
-//!    and as of its middle, p50 of 7 runs, apart from encoding the review as JSON; beside
-//!    it, the same items' aggregate figures read from the per-(org, item) aggregates alone
-//!    (an estimate of a review without the per-depot pass, checked against it); then a
+//!    `State::review_with` with the default options (what `qm review` computes: the figures
+//!    from the per-(org, item) aggregates) is timed as of the end of the history and as of
+//!    its middle, p50 of 7 runs, apart from encoding the review as JSON and from the
+//!    per-depot breakdown (`--depots`, which visits every key of the org's depots, timed
+//!    once); beside it, the same items' figures read from the aggregates alone, checked
+//!    against the review's; then a
 //!    what-if of a 100-record proposal (50 one-line transfers and their allocations, from
 //!    depots that have the stock) through `App::what_if`, what `qm review --with FILE` runs
 //!    (reading and parsing the file included), p50 of 5 runs.
@@ -20,7 +22,8 @@
 //!    analyst would read the file) and through a plain `movements` table (one row per
 //!    movement, keyed by its id: what a user would build instead; an index on item makes
 //!    SQLite walk the index and fetch every row from it, two to three times slower than the
-//!    scan and sort it does without), loaded with the same movements in a separate file. Each query runs twice (once when a run takes over two
+//!    scan and sort it does without), loaded with the same movements in a separate file.
+//!    Each query runs twice (once when a run takes over two
 //!    minutes); the faster run counts. Its answer is compared with the review's on-hand
 //!    figures, item by item.
 
@@ -85,6 +88,7 @@ pub enum ReviewFigure {
     Compute {
         as_of: String,
         depot_rows: usize,
+        depots_ms: f64,
         history: u64,
         items: usize,
         json_bytes: usize,
@@ -320,7 +324,7 @@ pub fn run(report: &mut Report, dir: &Path, args: &ReviewArgs) -> anyhow::Result
         let mut review = None;
         for _ in 0..7 {
             let t = Instant::now();
-            let r = state.review_over(Some(org), at, qm_report::HORIZON_DEFAULT)?;
+            let r = state.review_with(Some(org), at, &qm_report::ReviewOptions::default())?;
             runs.push(t.elapsed());
             review = Some(r);
         }
@@ -328,7 +332,23 @@ pub fn run(report: &mut Report, dir: &Path, args: &ReviewArgs) -> anyhow::Result
         let t = Instant::now();
         let json = serde_json::to_vec(&review)?;
         let encode = t.elapsed();
-        let depot_rows = review.items.iter().map(|i| i.depots.len()).sum();
+        // The per-depot breakdown (`qm review --depots`) visits every key of the org's
+        // depots; timed once, apart.
+        let t = Instant::now();
+        let with_depots = state.review_with(
+            Some(org),
+            at,
+            &qm_report::ReviewOptions {
+                depots: true,
+                ..Default::default()
+            },
+        )?;
+        let depots_ms = ms(t.elapsed());
+        let depot_rows: usize = with_depots
+            .items
+            .iter()
+            .map(|i| i.depots.as_ref().map_or(0, Vec::len))
+            .sum();
         on_hand[slot] = review
             .items
             .iter()
@@ -343,6 +363,7 @@ pub fn run(report: &mut Report, dir: &Path, args: &ReviewArgs) -> anyhow::Result
             Figure::Review(ReviewFigure::Compute {
                 as_of: qm_core::format_time_plain(at),
                 depot_rows,
+                depots_ms,
                 history: n,
                 items: review.items.len(),
                 json_bytes: json.len(),
@@ -355,7 +376,7 @@ pub fn run(report: &mut Report, dir: &Path, args: &ReviewArgs) -> anyhow::Result
                 runs: 7,
             }),
             format!(
-                "review of {org} as of {label} ({}) at {n} movements, {} items, in-process (opened in {:.2} s): p50 {p50:.1} ms (min {min:.1}, max {max:.1}; 7 runs), excluding the JSON: encoding it ({} bytes, {depot_rows} per-depot rows) {:.1} ms more",
+                "review of {org} as of {label} ({}) at {n} movements, {} items, in-process (opened in {:.2} s): p50 {p50:.1} ms (min {min:.1}, max {max:.1}; 7 runs), excluding the JSON: encoding it ({} bytes) {:.1} ms more; with --depots ({depot_rows} per-depot rows) {depots_ms:.0} ms",
                 qm_core::format_time_plain(at),
                 review.items.len(),
                 open.as_secs_f64(),
@@ -398,7 +419,7 @@ pub fn run(report: &mut Report, dir: &Path, args: &ReviewArgs) -> anyhow::Result
                 runs: 7,
             }),
             format!(
-                "  the same items' on hand, earmarked, available, floor and projection from the per-(org, item) aggregates alone (no per-depot pass; not what `qm review` computes today): p50 {p50:.1} ms (min {min:.1}, max {max:.1}); figures {} the review's",
+                "  the same items' on hand, earmarked, available, floor and projection from the per-(org, item) aggregates alone (a cross-check: the figures read straight off the aggregates, without the review code): p50 {p50:.1} ms (min {min:.1}, max {max:.1}); figures {} the review's",
                 if agrees { "agree with" } else { "DIFFER from" }
             ),
         );
@@ -421,7 +442,12 @@ pub fn run(report: &mut Report, dir: &Path, args: &ReviewArgs) -> anyhow::Result
     let mut items_changed = 0;
     for _ in 0..5 {
         let t = Instant::now();
-        let r = app.what_if(proposal_path, Some(org), now, qm_report::HORIZON_DEFAULT)?;
+        let r = app.what_if(
+            proposal_path,
+            Some(org),
+            now,
+            &qm_report::ReviewOptions::default(),
+        )?;
         runs.push(t.elapsed());
         items_changed = r
             .items

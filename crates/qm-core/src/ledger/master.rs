@@ -3,7 +3,7 @@
 //! field). Append-only, so a rejected batch rolls back by truncating to the lengths it
 //! started with.
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 
 use super::{Declared, Outcome};
 use crate::codec::{Enc, R, W};
@@ -31,8 +31,9 @@ pub(crate) struct Master {
     pub(crate) items: Vec<Item>,
     pub(crate) item_index: HashMap<Box<str>, ItemIdx>,
     /// Every category some item has, so that a pause naming a category no item has (a typo
-    /// that would pause nothing) is refused.
-    pub(crate) categories: HashSet<Box<str>>,
+    /// that would pause nothing) is refused; with how many items have it, so that a
+    /// rollback removes just the categories its drained items brought.
+    pub(crate) categories: HashMap<Box<str>, u32>,
     marks: (usize, usize, usize),
 }
 
@@ -53,12 +54,17 @@ impl Master {
         self.holder_kind.truncate(holders);
         for i in self.items.drain(items..) {
             self.item_index.remove(i.code.as_str());
+            if let Some(n) = self.categories.get_mut(i.category.as_str()) {
+                *n -= 1;
+                if *n == 0 {
+                    self.categories.remove(i.category.as_str());
+                }
+            }
         }
-        self.categories = self
-            .items
-            .iter()
-            .map(|i| i.category.as_str().into())
-            .collect();
+    }
+
+    fn count_category(&mut self, category: &str) {
+        *self.categories.entry_ref(category).or_insert(0) += 1;
     }
 
     pub(crate) fn org_idx(&self, id: &str) -> Option<OrgIdx> {
@@ -146,7 +152,7 @@ impl Master {
         }
         self.item_index
             .insert(it.code.as_str().into(), self.items.len() as ItemIdx);
-        self.categories.insert(it.category.as_str().into());
+        self.count_category(it.category.as_str());
         self.items.push(it.clone());
         Ok(Declared::New)
     }
@@ -189,7 +195,7 @@ impl Master {
             {
                 return r.err("item listed twice");
             }
-            m.categories.insert(it.category.as_str().into());
+            m.count_category(it.category.as_str());
             m.items.push(it);
         }
         Ok(m)

@@ -142,7 +142,7 @@ impl Pauses {
             .categories
             .iter()
             .flatten()
-            .find(|c| !master.categories.contains(c.as_str()))
+            .find(|c| !master.categories.contains_key(c.as_str()))
         {
             return Err((
                 "categories",
