@@ -16,29 +16,6 @@ use qm_store::{Derived, DerivedState, Head, Store, TransferLineRow};
 
 use crate::{AppError, State};
 
-/// The transfer a record names, if it is one that can touch a transfer's figures (declare
-/// it, allocate, cancel, dispatch or deliver under it). Exhaustive: a new kind of record
-/// must say whether it touches transfers.
-fn named_transfer(r: &Record) -> Option<&str> {
-    match r {
-        Record::Transfer(t) => Some(&t.id),
-        Record::Allocate(a) => Some(&a.transfer),
-        Record::Cancel(c) => Some(&c.transfer),
-        Record::Movement(m) => m.transfer.as_deref(),
-        // A pause scoped to a transfer changes none of its figures.
-        Record::Pause(_)
-        | Record::Resume(_)
-        | Record::Org(_)
-        | Record::Holder(_)
-        | Record::Item(_)
-        | Record::Floor(_)
-        | Record::Production(_)
-        | Record::Consumption(_)
-        | Record::Threat(_)
-        | Record::Inventory(_) => None,
-    }
-}
-
 /// The lines, after the batch, of every transfer batch `seq` touched: those its new records
 /// (`new`, indexes into `records`) name whose last batch is `seq` (a movement's `transfer`
 /// may be a plain label, which names no transfer). Costs a look-up per distinct transfer the
@@ -46,7 +23,9 @@ fn named_transfer(r: &Record) -> Option<&str> {
 pub(crate) fn touched(ledger: &Ledger, records: &[Record], new: &[usize], seq: u64) -> Derived {
     let mut names: Vec<&str> = new
         .iter()
-        .filter_map(|&i| named_transfer(&records[i]))
+        .filter_map(|&i| records[i].transfer_named())
+        .filter(|n| n.changes_figures)
+        .map(|n| n.id)
         .collect();
     names.sort_unstable();
     names.dedup();

@@ -577,7 +577,7 @@ fn apply_locked(
     // The core's check and the durable commit, under the write lock: no reader sees the
     // batch half-applied, or applied and then lost.
     let mut state = shared.write();
-    let receipt = match state.ledger.apply(batch.records, &originals) {
+    let receipt = match state.ledger.stage(batch.records, &originals) {
         Ok(r) => r,
         Err(rejection) => {
             return Err(AppError::Rejected {
@@ -588,6 +588,7 @@ fn apply_locked(
         }
     };
     if receipt.new_records.is_empty() {
+        state.ledger.keep_staged();
         return Ok(Applied {
             batch: None,
             new_records: 0,
@@ -609,22 +610,13 @@ fn apply_locked(
         new_records as u64,
     );
     if let Err(e) = store.commit_append(&sealed, Some(&derived)) {
-        // The ledger holds a batch the journal may not: rebuild it from the journal before
-        // anyone reads again.
-        match load(store) {
-            Ok(loaded) => {
-                *state = loaded.state;
-                *snap = loaded.snap;
-            }
-            Err(_) => {
-                *state = State {
-                    unavailable: true,
-                    ..State::default()
-                }
-            }
-        }
+        // Undo the batch in memory (at its own cost, not a reload). Whether or not the
+        // journal kept it (a connection lost at the commit cannot tell), the head is still
+        // the one before it, so the next write catches up on whatever the journal holds.
+        state.ledger.discard_staged(&receipt);
         return Err(store_err(e));
     }
+    state.ledger.keep_staged();
     state.head = Head {
         seq: sealed.seq,
         hash: sealed.hash,

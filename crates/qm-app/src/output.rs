@@ -87,6 +87,8 @@ pub struct Verified {
     pub records: u64,
     /// The batch the snapshot was taken at; `null`: no snapshot.
     pub snapshot_batch: Option<u64>,
+    /// The snapshot is in another program's format: ignored at start-up, not compared.
+    pub snapshot_outdated: bool,
 }
 
 impl From<&VerifyReport> for Verified {
@@ -97,6 +99,7 @@ impl From<&VerifyReport> for Verified {
             records: r.records,
             movements: r.movements,
             snapshot_batch: r.snapshot_seq,
+            snapshot_outdated: r.snapshot_outdated,
         }
     }
 }

@@ -5,7 +5,8 @@
 //! 2. The rules: the whole journal replays into a fresh ledger without a rejection (so every
 //!    invariant holds at every batch), each batch adding exactly the records it says.
 //! 3. The derived state: the snapshot's checksum holds and it equals, byte for byte, the
-//!    replayed state at its batch; the analysts' balances (the view: base plus journal tail)
+//!    replayed state at its batch (one in another program's format, which start-up ignores,
+//!    is reported as outdated instead); the analysts' balances (the view: base plus journal tail)
 //!    equal the replayed balances; the transfer lines table is exact after the last batch and
 //!    equals, line by line, the replayed ledger's figures (a schema from before the table, read
 //!    as it is, has none to check).
@@ -26,6 +27,9 @@ pub struct VerifyReport {
     pub movements: u64,
     /// The batch the snapshot was taken at, if there is one.
     pub snapshot_seq: Option<u64>,
+    /// The snapshot is in another program's format: start-up ignores it and replays the
+    /// journal (`qm snapshot` rewrites it), so it is not compared with the replay.
+    pub snapshot_outdated: bool,
     /// How many transfer lines the table holds, each equal to the history's; `None` when the
     /// schema has no such table (an older one, read as it is).
     pub transfer_lines: Option<u64>,
@@ -155,6 +159,7 @@ pub fn verify(store: &mut dyn Store) -> Result<VerifyReport, VerifyFailure> {
         );
     }
 
+    let mut snapshot_outdated = false;
     if let Some(s) = &snapshot {
         if qm_store::snapshot_checksum(s.seq, s.head_hash, &s.bytes) != s.checksum {
             return fail(
@@ -177,6 +182,11 @@ pub fn verify(store: &mut dyn Store) -> Result<VerifyReport, VerifyFailure> {
             }
             Some((hash, _)) if *hash != s.head_hash => {
                 return fail(Some(s.seq), "the snapshot belongs to a different history")
+            }
+            Some((_, image))
+                if *image != s.bytes && !qm_core::snapshot_format_is_current(&s.bytes) =>
+            {
+                snapshot_outdated = true;
             }
             Some((_, image)) if *image != s.bytes => {
                 return fail(
@@ -256,6 +266,7 @@ pub fn verify(store: &mut dyn Store) -> Result<VerifyReport, VerifyFailure> {
         records,
         movements: ledger.movement_count(),
         snapshot_seq: snap_seq,
+        snapshot_outdated,
         transfer_lines,
     })
 }

@@ -4,7 +4,7 @@
 //! references first: a filter naming an org, item or transfer the ledger does not know is an
 //! error naming it, never an empty answer.
 
-use qm_core::{Record, Time};
+use qm_core::Time;
 use qm_report::transfers::TouchRow;
 use qm_report::{PauseRow, SummaryRow, TransferDetail, TransferFilter, TransferRow};
 
@@ -123,19 +123,12 @@ impl App {
             let records = qm_interchange::parse_text(&format!("batch {seq}"), &b.body, 1)
                 .map_err(|e| AppError::Damaged(e.to_string()))?;
             for (_, r) in records {
-                let (touches, time) = match &r {
-                    Record::Transfer(t) => (t.id == id, Some(t.time)),
-                    Record::Allocate(a) => (a.transfer == id, Some(a.time)),
-                    Record::Cancel(c) => (c.transfer == id, Some(c.time)),
-                    Record::Movement(m) => (m.transfer.as_deref() == Some(id), Some(m.time)),
-                    Record::Pause(p) => (p.transfer.as_deref() == Some(id), Some(p.time)),
-                    _ => (false, None),
-                };
-                if touches {
+                let named = r.transfer_named().filter(|n| n.id == id);
+                if let Some(named) = named {
                     detail.records.push(TouchRow {
                         kind: r.type_name().to_owned(),
                         id: r.id().unwrap_or_default().to_owned(),
-                        time,
+                        time: Some(named.time),
                         batch: seq,
                         recorded_at: b.recorded_at,
                         recorded_by: b.recorded_by.clone(),

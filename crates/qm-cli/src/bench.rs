@@ -144,7 +144,7 @@ pub(crate) enum Figure {
     Memory {
         bytes_per_movement: Option<f64>,
         movements: u64,
-        rss_growth_bytes: Option<u64>,
+        heap_growth_bytes: Option<u64>,
     },
     MemoryRestarted {
         bytes_per_movement: Option<f64>,
@@ -363,7 +363,7 @@ fn movement_figures(
     // In-memory figures at the full history.
     let n = args.history;
     let cfg = config(n);
-    let rss_before = heap_bytes();
+    let heap_before = heap_bytes();
     let mut ledger = Ledger::new();
     ledger
         .apply(&uniform_master_data(&cfg), &Originals::default())
@@ -379,7 +379,7 @@ fn movement_figures(
         b.inc(batch.len() as u64);
     }
     b.finish_and_clear();
-    let rss_after = heap_bytes();
+    let heap_after = heap_bytes();
     let core_rate = n as f64 / apply_time.as_secs_f64();
     report.say(
         "core_apply",
@@ -389,13 +389,13 @@ fn movement_figures(
         },
         format!("core apply without storage, {n} movements in batches of 10k: {core_rate:.0} movements/s"),
     );
-    let (growth, per) = per_movement(rss_before, rss_after, n);
+    let (growth, per) = per_movement(heap_before, heap_after, n);
     report.say(
         "memory",
         Figure::Memory {
             movements: n,
             bytes_per_movement: per,
-            rss_growth_bytes: growth,
+            heap_growth_bytes: growth,
         },
         match per {
             Some(per) => format!("heap memory per movement of history at {n}, ledger built by applying batches: {per:.1} bytes"),
@@ -407,12 +407,12 @@ fn movement_figures(
     let image = ledger.encode_snapshot();
     let encode = t.elapsed();
     drop(ledger);
-    let rss_before = heap_bytes();
+    let heap_before = heap_bytes();
     let t = Instant::now();
     let mut ledger = Ledger::decode_snapshot(&image).map_err(|e| anyhow::anyhow!("{e}"))?;
     let decode = t.elapsed();
-    let rss_after = heap_bytes();
-    let (_, per) = per_movement(rss_before, rss_after, n);
+    let heap_after = heap_bytes();
+    let (_, per) = per_movement(heap_before, heap_after, n);
     report.say(
         "memory_restarted",
         Figure::MemoryRestarted {

@@ -523,6 +523,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             None => "balances table",
                         };
                         writeln!(out, "ok: {} batches, {} records, {} movements; chain, rules, snapshot and {tables} verified", r.batches, r.records, r.movements)?;
+                        if r.snapshot_outdated {
+                            writeln!(out, "note: the snapshot is in an older program's format, so start-up ignores it and replays the journal; `qm snapshot` rewrites it")?;
+                        }
                     }
                     Ok(ExitCode::SUCCESS)
                 }

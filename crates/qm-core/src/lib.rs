@@ -17,7 +17,7 @@ pub use idhash::id_hash;
 pub use ledger::*;
 pub use record::*;
 pub use rejection::*;
-pub use snapshot::SnapshotError;
+pub use snapshot::{snapshot_format_is_current, SnapshotError};
 pub use time::{
     civil_from_days, days_from_civil, format_time, format_time_plain, parse_time,
     parse_time_checked, ParseTimeError,

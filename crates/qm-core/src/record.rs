@@ -75,6 +75,45 @@ impl Record {
     }
 }
 
+/// A transfer a record names (see [`Record::transfer_named`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferNamed<'a> {
+    pub id: &'a str,
+    /// The record's effective time.
+    pub time: Time,
+    /// Whether the record can change the transfer's figures (declare it, allocate, cancel,
+    /// dispatch or deliver under it); a pause scoped to it changes none.
+    pub changes_figures: bool,
+}
+
+impl Record {
+    /// The transfer the record names, if any (a movement's `transfer` may also be a plain
+    /// label). Exhaustive: a new kind of record must say whether it names a transfer.
+    pub fn transfer_named(&self) -> Option<TransferNamed<'_>> {
+        let (id, time, changes_figures) = match self {
+            Record::Transfer(t) => (t.id.as_str(), t.time, true),
+            Record::Allocate(a) => (a.transfer.as_str(), a.time, true),
+            Record::Cancel(c) => (c.transfer.as_str(), c.time, true),
+            Record::Movement(m) => (m.transfer.as_deref()?, m.time, true),
+            Record::Pause(p) => (p.transfer.as_deref()?, p.time, false),
+            Record::Resume(_)
+            | Record::Org(_)
+            | Record::Holder(_)
+            | Record::Item(_)
+            | Record::Floor(_)
+            | Record::Production(_)
+            | Record::Consumption(_)
+            | Record::Threat(_)
+            | Record::Inventory(_) => return None,
+        };
+        Some(TransferNamed {
+            id,
+            time,
+            changes_figures,
+        })
+    }
+}
+
 /// The kinds of record, in the order a batch applies them (see [`RecordKind::ALL`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordKind {
@@ -127,17 +166,22 @@ impl RecordKind {
     /// Whether a batch applies this kind's records before the others (see
     /// [`RecordKind::ALL`]).
     pub fn is_declaration(self) -> bool {
-        matches!(
-            self,
+        match self {
             RecordKind::Org
-                | RecordKind::Holder
-                | RecordKind::Item
-                | RecordKind::Transfer
-                | RecordKind::Production
-                | RecordKind::Consumption
-                | RecordKind::Threat
-                | RecordKind::Inventory
-        )
+            | RecordKind::Holder
+            | RecordKind::Item
+            | RecordKind::Transfer
+            | RecordKind::Production
+            | RecordKind::Consumption
+            | RecordKind::Threat
+            | RecordKind::Inventory => true,
+            RecordKind::Floor
+            | RecordKind::Pause
+            | RecordKind::Resume
+            | RecordKind::Allocate
+            | RecordKind::Movement
+            | RecordKind::Cancel => false,
+        }
     }
 
     /// The `type` in the interchange format.

@@ -32,19 +32,84 @@ impl fmt::Display for SnapshotError {
     }
 }
 
-/// The sections, in the order written (a part's section after those it refers to).
-const SECTIONS: [(&[u8; 4], Absent); 10] = [
-    (b"hed1", Absent::Refused),
-    (b"mas1", Absent::Refused),
-    (b"flo1", Absent::Refused),
-    (b"sto1", Absent::Refused),
-    (b"ser1", Absent::Refused),
-    (b"ids1", Absent::Refused),
-    (b"trf1", Absent::Empty),
-    (b"pau1", Absent::Empty),
-    (b"fcs1", Absent::Empty),
-    (b"inv1", Absent::Empty),
-];
+/// The parts of the ledger, one section each. Encoding and decoding are exhaustive matches
+/// on this enum, so a new part does not compile until it has both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Head,
+    Master,
+    Floors,
+    Stock,
+    Serials,
+    Ids,
+    Transfers,
+    Pauses,
+    Forecasts,
+    Inventories,
+}
+
+impl Section {
+    /// Every section, in the order written and decoded (a part after those it refers to).
+    const ALL: [Section; 10] = [
+        Section::Head,
+        Section::Master,
+        Section::Floors,
+        Section::Stock,
+        Section::Serials,
+        Section::Ids,
+        Section::Transfers,
+        Section::Pauses,
+        Section::Forecasts,
+        Section::Inventories,
+    ];
+
+    /// The tag: the part's name and the version of its encoding.
+    fn tag(self) -> &'static [u8; 4] {
+        match self {
+            Section::Head => b"hed1",
+            Section::Master => b"mas1",
+            Section::Floors => b"flo1",
+            Section::Stock => b"sto1",
+            Section::Serials => b"ser1",
+            Section::Ids => b"ids1",
+            Section::Transfers => b"trf1",
+            Section::Pauses => b"pau1",
+            Section::Forecasts => b"fcs1",
+            Section::Inventories => b"inv1",
+        }
+    }
+
+    /// What a missing section means.
+    fn absent(self) -> Absent {
+        match self {
+            // Transfers' state also comes from movements (labels, dispatches): a snapshot
+            // without it cannot be read as "no transfers".
+            Section::Head
+            | Section::Master
+            | Section::Floors
+            | Section::Stock
+            | Section::Serials
+            | Section::Ids
+            | Section::Transfers => Absent::Refused,
+            Section::Pauses | Section::Forecasts | Section::Inventories => Absent::Empty,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Section::Head => "head",
+            Section::Master => "master data",
+            Section::Floors => "floors",
+            Section::Stock => "stock",
+            Section::Serials => "serials",
+            Section::Ids => "ids",
+            Section::Transfers => "transfers",
+            Section::Pauses => "pauses",
+            Section::Forecasts => "forecasts",
+            Section::Inventories => "inventories",
+        }
+    }
+}
 
 /// What a missing section means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,29 +121,51 @@ enum Absent {
     Empty,
 }
 
+/// Whether `bytes` is laid out as this program writes snapshots (its magic, and every section
+/// tag one it knows). A snapshot that is not, written by an older or newer program, is
+/// ignored at start-up (the journal is replayed), never misread.
+pub fn snapshot_format_is_current(bytes: &[u8]) -> bool {
+    let Some(mut rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
+        return false;
+    };
+    while rest.len() >= 12 {
+        if !Section::ALL
+            .iter()
+            .any(|s| s.tag().as_slice() == &rest[..4])
+        {
+            return false;
+        }
+        let len = u64::from_le_bytes(rest[4..12].try_into().expect("8 bytes"));
+        match usize::try_from(len).ok().filter(|&l| l <= rest.len() - 12) {
+            Some(l) => rest = &rest[12 + l..],
+            None => return true,
+        }
+    }
+    true
+}
+
 impl Ledger {
     /// Encodes the whole state.
     pub fn encode_snapshot(&self) -> Vec<u8> {
         let mut buf = Vec::with_capacity(64 + self.stock.movements as usize * 12);
         buf.extend_from_slice(MAGIC);
-        for (tag, _) in SECTIONS {
-            buf.extend_from_slice(tag);
+        for section in Section::ALL {
+            buf.extend_from_slice(section.tag());
             let len_at = buf.len();
             buf.extend_from_slice(&[0; 8]);
             let start = buf.len();
             let mut w = W(&mut buf);
-            match tag {
-                b"hed1" => w.u(self.seq),
-                b"mas1" => self.master.encode(&mut w),
-                b"flo1" => self.floors.encode(&mut w),
-                b"sto1" => self.stock.encode(&mut w),
-                b"ser1" => self.serials.encode(&mut w),
-                b"ids1" => self.ids.encode(&mut w),
-                b"trf1" => self.transfers.encode(&mut w),
-                b"pau1" => self.pauses.encode(&mut w),
-                b"fcs1" => self.forecasts.encode(&mut w),
-                b"inv1" => self.inventories.encode(&mut w),
-                _ => unreachable!("every section is encoded"),
+            match section {
+                Section::Head => w.u(self.seq),
+                Section::Master => self.master.encode(&mut w),
+                Section::Floors => self.floors.encode(&mut w),
+                Section::Stock => self.stock.encode(&mut w),
+                Section::Serials => self.serials.encode(&mut w),
+                Section::Ids => self.ids.encode(&mut w),
+                Section::Transfers => self.transfers.encode(&mut w),
+                Section::Pauses => self.pauses.encode(&mut w),
+                Section::Forecasts => self.forecasts.encode(&mut w),
+                Section::Inventories => self.inventories.encode(&mut w),
             }
             let len = (buf.len() - start) as u64;
             buf[len_at..len_at + 8].copy_from_slice(&len.to_le_bytes());
@@ -91,14 +178,14 @@ impl Ledger {
         let Some(mut rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
             return Err(SnapshotError("not a version 3 snapshot".into()));
         };
-        let mut found: [Option<&[u8]>; SECTIONS.len()] = [None; SECTIONS.len()];
+        let mut found: [Option<&[u8]>; Section::ALL.len()] = [None; Section::ALL.len()];
         while !rest.is_empty() {
             if rest.len() < 12 {
                 return Err(SnapshotError("truncated section header".into()));
             }
             let tag = &rest[..4];
             let len = u64::from_le_bytes(rest[4..12].try_into().expect("8 bytes"));
-            let Some(i) = SECTIONS.iter().position(|(t, _)| t.as_slice() == tag) else {
+            let Some(i) = Section::ALL.iter().position(|s| s.tag().as_slice() == tag) else {
                 return Err(SnapshotError(format!(
                     "unknown section {:?}: written by another version",
                     String::from_utf8_lossy(tag)
@@ -111,84 +198,94 @@ impl Ledger {
             if found[i].replace(&rest[12..12 + body_len]).is_some() {
                 return Err(SnapshotError("section listed twice".into()));
             }
-            rest = &rest[12 + body_len..];
+            rest = &rest[12..][body_len..];
         }
-        for (i, (tag, absent)) in SECTIONS.iter().enumerate() {
-            if found[i].is_none() && *absent == Absent::Refused {
+        for (i, section) in Section::ALL.into_iter().enumerate() {
+            if found[i].is_none() && section.absent() == Absent::Refused {
                 return Err(SnapshotError(format!(
                     "section {:?} is missing",
-                    String::from_utf8_lossy(tag.as_slice())
+                    String::from_utf8_lossy(section.tag().as_slice())
                 )));
             }
         }
-        let section = |tag: &[u8; 4]| {
-            let i = SECTIONS.iter().position(|(t, _)| *t == tag).expect("known");
-            found[i]
-        };
-        /// Runs a section's decoder over all of its bytes (absent: `empty`).
-        fn part<T>(
-            name: &str,
+        /// Runs a section's decoder over all of its bytes (absent: the default).
+        fn part<T: Default>(
+            section: Section,
             bytes: Option<&[u8]>,
-            empty: impl FnOnce() -> T,
             dec: impl FnOnce(&mut R<'_>) -> Result<T, SnapshotError>,
         ) -> Result<T, SnapshotError> {
             let Some(bytes) = bytes else {
-                return Ok(empty());
+                return Ok(T::default());
             };
             let mut r = R::new(bytes);
-            let v = dec(&mut r).map_err(|e| SnapshotError(format!("{name}: {}", e.0)))?;
+            let v =
+                dec(&mut r).map_err(|e| SnapshotError(format!("{}: {}", section.name(), e.0)))?;
             if !r.done() {
-                return Err(SnapshotError(format!("{name}: trailing bytes")));
+                return Err(SnapshotError(format!("{}: trailing bytes", section.name())));
             }
             Ok(v)
         }
-        let ids_bytes = section(b"ids1");
+        let ids_at = Section::ALL
+            .iter()
+            .position(|s| *s == Section::Ids)
+            .expect("listed");
+        let ids_bytes = found[ids_at];
         std::thread::scope(|scope| {
-            let ids = scope.spawn(|| {
-                part(
-                    "ids",
-                    ids_bytes,
-                    Default::default,
-                    crate::ledger::decode_ids,
-                )
-            });
-            let mut l = Ledger {
-                seq: part("head", section(b"hed1"), || 0, |r| r.u())?,
-                ..Ledger::default()
-            };
-            l.master = part(
-                "master data",
-                section(b"mas1"),
-                Default::default,
-                crate::ledger::decode_master,
-            )?;
-            let master = &l.master;
-            l.floors = part("floors", section(b"flo1"), Default::default, |r| {
-                crate::ledger::decode_floors(r, master)
-            })?;
-            l.stock = part("stock", section(b"sto1"), Default::default, |r| {
-                crate::ledger::decode_stock(r, master)
-            })?;
-            l.serials = part("serials", section(b"ser1"), Default::default, |r| {
-                crate::ledger::decode_serials(r, master)
-            })?;
-            let stock = &l.stock;
-            l.transfers = part("transfers", section(b"trf1"), Default::default, |r| {
-                crate::ledger::decode_transfers(r, master, stock)
-            })?;
-            let transfers = &l.transfers;
-            l.pauses = part("pauses", section(b"pau1"), Default::default, |r| {
-                crate::ledger::decode_pauses(r, master, transfers)
-            })?;
-            l.forecasts = part("forecasts", section(b"fcs1"), Default::default, |r| {
-                crate::ledger::decode_forecasts(r, master)
-            })?;
-            l.inventories = part("inventories", section(b"inv1"), Default::default, |r| {
-                crate::ledger::decode_inventories(r, master)
-            })?;
-            l.ids = ids
-                .join()
-                .map_err(|_| SnapshotError("decoding the ids panicked".into()))??;
+            // The ids, the largest part, refer to nothing: decoded beside the others.
+            let mut ids =
+                Some(scope.spawn(|| part(Section::Ids, ids_bytes, crate::ledger::decode_ids)));
+            let mut l = Ledger::default();
+            // Every section found is decoded here, in dependency order.
+            for (section, bytes) in Section::ALL.into_iter().zip(found) {
+                match section {
+                    Section::Head => l.seq = part(section, bytes, |r| r.u())?,
+                    Section::Master => {
+                        l.master = part(section, bytes, crate::ledger::decode_master)?
+                    }
+                    Section::Floors => {
+                        l.floors = part(section, bytes, |r| {
+                            crate::ledger::decode_floors(r, &l.master)
+                        })?
+                    }
+                    Section::Stock => {
+                        l.stock = part(section, bytes, |r| {
+                            crate::ledger::decode_stock(r, &l.master)
+                        })?
+                    }
+                    Section::Serials => {
+                        l.serials = part(section, bytes, |r| {
+                            crate::ledger::decode_serials(r, &l.master)
+                        })?
+                    }
+                    Section::Ids => {
+                        l.ids = ids
+                            .take()
+                            .expect("one ids section")
+                            .join()
+                            .map_err(|_| SnapshotError("decoding the ids panicked".into()))??
+                    }
+                    Section::Transfers => {
+                        l.transfers = part(section, bytes, |r| {
+                            crate::ledger::decode_transfers(r, &l.master, &l.stock)
+                        })?
+                    }
+                    Section::Pauses => {
+                        l.pauses = part(section, bytes, |r| {
+                            crate::ledger::decode_pauses(r, &l.master, &l.transfers)
+                        })?
+                    }
+                    Section::Forecasts => {
+                        l.forecasts = part(section, bytes, |r| {
+                            crate::ledger::decode_forecasts(r, &l.master)
+                        })?
+                    }
+                    Section::Inventories => {
+                        l.inventories = part(section, bytes, |r| {
+                            crate::ledger::decode_inventories(r, &l.master)
+                        })?
+                    }
+                }
+            }
             Ok(l)
         })
     }
@@ -215,9 +312,9 @@ mod tests {
     #[test]
     fn sections_of_new_kinds_may_be_absent_others_may_not() {
         let bytes = Ledger::new().encode_snapshot();
-        for (tag, absent) in SECTIONS {
-            let cut = without(&bytes, tag);
-            match absent {
+        for section in Section::ALL {
+            let cut = without(&bytes, section.tag());
+            match section.absent() {
                 Absent::Empty => assert_eq!(
                     Ledger::decode_snapshot(&cut)
                         .expect("decodes")
@@ -237,5 +334,8 @@ mod tests {
         let e = Ledger::decode_snapshot(&bytes).unwrap_err();
         assert!(e.0.contains("unknown section \"new1\""), "{e}");
         assert!(Ledger::decode_snapshot(b"QMSNAP02\0\0\0\0\0\0\0\0").is_err());
+        assert!(!snapshot_format_is_current(&bytes));
+        assert!(!snapshot_format_is_current(b"QMSNAP02\0\0\0\0\0\0\0\0"));
+        assert!(snapshot_format_is_current(&Ledger::new().encode_snapshot()));
     }
 }

@@ -136,7 +136,8 @@ impl Default for PgConfig {
 /// slow-commit diagnostics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommitTimings {
-    /// Checking the batch and inserting the journal row.
+    /// Checking the batch, inserting the journal row and writing the batch's transfer lines
+    /// (the derived table).
     pub journal: Duration,
     /// Moving the anchor, `NOTIFY` and `COMMIT`, including the server's WAL flush.
     pub commit: Duration,

@@ -139,7 +139,7 @@ fn every_json_output_keeps_its_field_names_and_order() {
     drop(state);
 
     let report = app.verify().unwrap();
-    expect![[r#"{"batches":2,"movements":3,"ok":true,"records":13,"snapshot_batch":null}"#]]
+    expect![[r#"{"batches":2,"movements":3,"ok":true,"records":13,"snapshot_batch":null,"snapshot_outdated":false}"#]]
         .assert_eq(&json(&output::Verified::from(&report)));
     let failure = qm_app::VerifyFailure {
         batch: Some(2),
@@ -191,6 +191,9 @@ struct FailingCommit {
     inner: BoxStore,
     commits: Arc<AtomicUsize>,
     fail_at: usize,
+    /// The failing commit lands all the same (a connection lost after the server committed:
+    /// the caller cannot tell).
+    lands: bool,
 }
 
 impl Store for FailingCommit {
@@ -219,6 +222,10 @@ impl Store for FailingCommit {
         derived: Option<&qm_store::Derived>,
     ) -> qm_store::Result<()> {
         if self.commits.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
+            if self.lands {
+                self.inner.commit_append(batch, derived)?;
+                return Err(StoreError::Backend("connection lost (injected)".into()));
+            }
             self.inner.abort_append()?;
             return Err(StoreError::Backend("disk full (injected)".into()));
         }
@@ -296,6 +303,7 @@ fn a_run_of_files_goes_on_past_a_rejected_file_and_stops_at_a_storage_error() {
         inner: qm_app::open_store(db.url(), qm_app::OpenMode::Create).unwrap(),
         commits: commits.clone(),
         fail_at: 3,
+        lands: false,
     };
     let mut app = App::with_store(Box::new(store)).unwrap();
     let mut reported = Vec::new();
@@ -358,6 +366,48 @@ fn a_run_of_files_goes_on_past_a_rejected_file_and_stops_at_a_storage_error() {
     );
     let a = app.apply_text("g3.jsonl", &take("g3", 5)).unwrap();
     assert_eq!(a.batch, Some(5));
+    app.verify().unwrap();
+}
+
+#[test]
+fn a_commit_that_lands_but_reports_failure_is_read_back_from_the_journal() {
+    let db = sqlite();
+    seeded(&db).close();
+    let store = FailingCommit {
+        inner: qm_app::open_store(db.url(), qm_app::OpenMode::Create).unwrap(),
+        commits: Arc::new(AtomicUsize::new(0)),
+        fail_at: 1,
+        lands: true,
+    };
+    let mut app = App::with_store(Box::new(store)).unwrap();
+    let take = |id: &str| {
+        mv(
+            id,
+            "2025-02-01",
+            "SHELL",
+            5,
+            "DEPOT",
+            "BDE",
+            r#","lot":"L1""#,
+        )
+    };
+    let bde = |app: &App| {
+        app.read()
+            .unwrap()
+            .ledger()
+            .balance("BDE", "SHELL", Some("L1"), None)
+    };
+    let e = app.apply_text("lost.jsonl", &take("lost")).unwrap_err();
+    assert!(e.message().contains("connection lost"), "{e}");
+    // Not acknowledged, so not shown: the state is undone to the head it knows.
+    assert_eq!((app.head().seq, bde(&app)), (2, 0));
+    // The next write catches up on the journal, which did keep the batch.
+    let a = app.apply_text("next.jsonl", &take("next")).unwrap();
+    assert_eq!(a.batch, Some(4));
+    assert_eq!(bde(&app), 10);
+    // And the same record again is a duplicate, not a second withdrawal.
+    let again = app.apply_text("lost.jsonl", &take("lost")).unwrap();
+    assert_eq!((again.batch, again.duplicates), (None, 1));
     app.verify().unwrap();
 }
 

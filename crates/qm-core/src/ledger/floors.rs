@@ -36,6 +36,9 @@ pub(crate) struct Floors {
     /// Steps per (org, item), sorted by start.
     steps: HashMap<(OrgIdx, ItemIdx), Vec<Step>>,
     mark: usize,
+    /// What this batch's records replaced: the key, the step's start and its earlier
+    /// `min_qty` (`None`: the step is new), so a rollback costs what the batch did.
+    undo: Vec<((OrgIdx, ItemIdx), Option<Time>, Option<u64>)>,
 }
 
 crate::codec::enc_struct!(Floor {
@@ -48,12 +51,25 @@ crate::codec::enc_struct!(Floor {
 impl Floors {
     pub(crate) fn begin(&mut self) {
         self.mark = self.records.len();
+        self.undo.clear();
     }
 
-    pub(crate) fn rollback(&mut self, master: &Master) {
-        if self.records.len() > self.mark {
-            self.records.truncate(self.mark);
-            self.rebuild(master);
+    pub(crate) fn rollback(&mut self) {
+        self.records.truncate(self.mark);
+        for (key, start, before) in self.undo.drain(..).rev() {
+            let steps = self.steps.get_mut(&key).expect("undo of a known key");
+            let i = steps
+                .binary_search_by(|s| s.start.cmp(&start))
+                .expect("undo of a step set in the batch");
+            match before {
+                Some(min_qty) => steps[i].min_qty = min_qty,
+                None => {
+                    steps.remove(i);
+                    if steps.is_empty() {
+                        self.steps.remove(&key);
+                    }
+                }
+            }
         }
     }
 
@@ -79,7 +95,8 @@ impl Floors {
         if current.is_some_and(|s| s.min_qty == f.min_qty) {
             return Ok(Declared::Same);
         }
-        set_step(steps, f);
+        let before = set_step(steps, f);
+        self.undo.push(((org, item), f.time, before));
         self.records.push(f.clone());
         Ok(Declared::New)
     }
@@ -142,14 +159,18 @@ impl Floors {
     }
 }
 
-/// Puts a floor record's step in place, replacing the step with the same start.
-fn set_step(steps: &mut Vec<Step>, f: &Floor) {
+/// Puts a floor record's step in place, replacing the step with the same start; returns the
+/// replaced step's `min_qty`.
+fn set_step(steps: &mut Vec<Step>, f: &Floor) -> Option<u64> {
     let step = Step {
         start: f.time,
         min_qty: f.min_qty,
     };
     match steps.binary_search_by(|s| s.start.cmp(&f.time)) {
-        Ok(i) => steps[i] = step,
-        Err(i) => steps.insert(i, step),
+        Ok(i) => Some(std::mem::replace(&mut steps[i], step).min_qty),
+        Err(i) => {
+            steps.insert(i, step);
+            None
+        }
     }
 }

@@ -15,10 +15,10 @@
 //! | `inventory.rs` | inventories | `inventory` |
 //!
 //! A batch is atomic: nobody ever sees the ledger halfway through one, so the rules are
-//! checked on the ledger as it stands after the whole batch, and the order of records within
-//! a batch does not matter. Records are applied kind by kind in [`RecordKind::ALL`]'s order
-//! (each record checked on its own: references, kinds, tracking, idempotency, pauses), by an
-//! exhaustive `match` — a new kind of record does not compile until it has a home. Then the
+//! checked on the ledger as it stands after the whole batch. Declarations are applied first,
+//! kind by kind, then the other records in file order (see [`RecordKind::ALL`]), each
+//! checked on its own (references, kinds, tracking, idempotency, pauses) by an exhaustive
+//! `match` — a new kind of record does not compile until it has a home. Then the
 //! checks that depend on the whole batch run: every balance it withdrew from, at and after
 //! its earliest withdrawal; every serial it moved, as one chain; every allocation against its
 //! commitment, its depot's available stock and its donor's floor; every dispatch against its
@@ -242,37 +242,77 @@ impl Ledger {
         Ledger::default()
     }
 
+    // begin, commit and rollback name every part (a destructuring, not a list), so that a
+    // new part of the state does not compile until it says what a batch does to it.
+
     fn begin(&mut self) {
-        self.master.begin();
-        self.floors.begin();
-        self.stock.begin();
-        self.serials.begin();
-        self.ids.begin();
-        self.transfers.begin();
-        self.pauses.begin();
-        self.forecasts.begin();
-        self.inventories.begin();
+        let Ledger {
+            seq: _,
+            master,
+            floors,
+            stock,
+            serials,
+            ids,
+            transfers,
+            pauses,
+            forecasts,
+            inventories,
+        } = self;
+        master.begin();
+        floors.begin();
+        stock.begin();
+        serials.begin();
+        ids.begin();
+        transfers.begin();
+        pauses.begin();
+        forecasts.begin();
+        inventories.begin();
     }
 
     fn commit(&mut self) {
-        self.stock.commit();
-        self.serials.commit();
-        self.ids.commit();
-        self.transfers.commit();
-        self.pauses.commit();
+        let Ledger {
+            seq: _,
+            // These parts keep only marks into their lists, which the next begin resets.
+            master: _,
+            floors: _,
+            forecasts: _,
+            inventories: _,
+            stock,
+            serials,
+            ids,
+            transfers,
+            pauses,
+        } = self;
+        stock.commit();
+        serials.commit();
+        ids.commit();
+        transfers.commit();
+        pauses.commit();
     }
 
     /// Undoes the batch, part by part (each part's changes are its own; the dependants first).
     fn rollback(&mut self) {
-        self.inventories.rollback();
-        self.forecasts.rollback();
-        self.pauses.rollback();
-        self.transfers.rollback();
-        self.ids.rollback();
-        self.serials.rollback();
-        self.master.rollback();
-        self.stock.rollback(self.master.holders.len());
-        self.floors.rollback(&self.master);
+        let Ledger {
+            seq: _,
+            master,
+            floors,
+            stock,
+            serials,
+            ids,
+            transfers,
+            pauses,
+            forecasts,
+            inventories,
+        } = self;
+        inventories.rollback();
+        forecasts.rollback();
+        pauses.rollback();
+        transfers.rollback();
+        ids.rollback();
+        serials.rollback();
+        master.rollback();
+        stock.rollback(master.holders.len());
+        floors.rollback();
     }
 
     /// Applies a batch whole, or not at all.
@@ -280,6 +320,28 @@ impl Ledger {
         let receipt = self.apply_uncommitted(batch, originals)?;
         self.commit();
         Ok(receipt)
+    }
+
+    /// Applies a batch whole or not at all, keeping every part's undo log until the caller
+    /// either keeps it ([`Ledger::keep_staged`], once the batch is durable) or undoes it
+    /// ([`Ledger::discard_staged`], when making it durable failed), at the cost of the
+    /// batch rather than of a reload. Nothing else may be applied in between.
+    pub fn stage(&mut self, batch: &[Record], originals: &Originals) -> Result<Receipt, Rejection> {
+        self.apply_uncommitted(batch, originals)
+    }
+
+    /// Keeps the batch [`Ledger::stage`] applied.
+    pub fn keep_staged(&mut self) {
+        self.commit();
+    }
+
+    /// Undoes the batch [`Ledger::stage`] applied (its receipt): the ledger is exactly as
+    /// it was before it.
+    pub fn discard_staged(&mut self, receipt: &Receipt) {
+        self.rollback();
+        if !receipt.new_records.is_empty() {
+            self.seq = receipt.seq - 1;
+        }
     }
 
     /// What-if: applies a batch, hands the ledger holding it to `f`, then undoes it, so that
@@ -357,7 +419,7 @@ impl Ledger {
         }
 
         self.stock
-            .check_withdrawals(&self.master, batch, &mut cx.effects, &mut errors);
+            .check_withdrawals(&self.master, &mut cx.effects, &mut errors);
         self.serials
             .check_chains(&self.master, &cx.effects, &mut errors);
         self.transfers

@@ -20,7 +20,7 @@ use super::{Effects, Errors, Outcome};
 use crate::codec::{Enc, R, W};
 use crate::rejection::Violation;
 use crate::timeline::{Added, Timeline};
-use crate::{HolderKind, Record, SnapshotError, Time, Tracking};
+use crate::{HolderKind, SnapshotError, Time, Tracking};
 
 /// Index of a lot name; 0 is "no lot".
 pub type LotIdx = u32;
@@ -466,7 +466,6 @@ impl Stock {
     pub(crate) fn check_withdrawals(
         &self,
         master: &Master,
-        batch: &[Record],
         effects: &mut Effects,
         errors: &mut Errors,
     ) {
@@ -487,13 +486,10 @@ impl Stock {
                 let item = master.item(k.item).code.clone();
                 let holder = master.holder(k.holder).id.clone();
                 let lot = self.lot_name(k.lot).map(str::to_owned);
-                let field = match &batch[blame] {
-                    Record::Movement(_) => "qty",
-                    _ => "qty",
-                };
+                // Only movements withdraw (earmarks have their own checks).
                 errors.push(
                     blame,
-                    field,
+                    "qty",
                     Violation::WouldGoNegative {
                         holder,
                         item,
