@@ -36,10 +36,12 @@ pub(crate) struct Floors {
     /// Steps per (org, item), sorted by start.
     steps: HashMap<(OrgIdx, ItemIdx), Vec<Step>>,
     mark: usize,
-    /// What this batch's records replaced: the key, the step's start and its earlier
-    /// `min_qty` (`None`: the step is new), so a rollback costs what the batch did.
-    undo: Vec<((OrgIdx, ItemIdx), Option<Time>, Option<u64>)>,
+    /// What this batch's records replaced, so a rollback costs what the batch did.
+    undo: Vec<StepUndo>,
 }
+
+/// A step a batch set: its key, its start and its earlier `min_qty` (`None`: it is new).
+type StepUndo = ((OrgIdx, ItemIdx), Option<Time>, Option<u64>);
 
 crate::codec::enc_struct!(Floor {
     item,
