@@ -108,6 +108,38 @@ pub enum AppError {
     /// cannot hold one (`/dev/null`).
     #[error("{0}")]
     NoLedger(String),
+    /// A command refuses what it was asked on the state it found (a migration into a
+    /// database that already holds a ledger).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// An error and every cause after it, each once: `a: b: c`. A storage error's own message
+/// starts with its backend's name, which the `storage (sqlite)` before it already says: it is
+/// said once.
+pub fn chain_message(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = String::new();
+    let mut backend: Option<&'static str> = None;
+    let mut link = Some(e);
+    while let Some(c) = link {
+        let text = c.to_string();
+        let text = match backend.take() {
+            Some(b) => match text.strip_prefix(b).and_then(|t| t.strip_prefix(": ")) {
+                Some(rest) => rest.to_owned(),
+                None => text,
+            },
+            None => text,
+        };
+        if !s.is_empty() {
+            s.push_str(": ");
+        }
+        s.push_str(&text);
+        if let Some(AppError::Store { backend: b, .. }) = c.downcast_ref::<AppError>() {
+            backend = Some(b);
+        }
+        link = c.source();
+    }
+    s
 }
 
 impl AppError {
@@ -121,14 +153,7 @@ impl AppError {
 
     /// The message and every cause after it, each once: `a: b: c`.
     pub fn message(&self) -> String {
-        let mut s = self.to_string();
-        let mut cause = std::error::Error::source(self);
-        while let Some(c) = cause {
-            s.push_str(": ");
-            s.push_str(&c.to_string());
-            cause = c.source();
-        }
-        s
+        chain_message(self)
     }
 
     /// Whether the error is the input's fault (unreadable, unparsable, refused by the rules,
@@ -865,7 +890,7 @@ pub fn migrate(from: &str, to: &str, progress: &mut dyn FnMut(u64)) -> Result<Mi
     let head = target.begin_append().map_err(store_err)?;
     if head.seq != 0 {
         let _ = target.abort_append();
-        return Err(AppError::Usage(format!(
+        return Err(AppError::Refused(format!(
             "{to} is not empty: it holds {} batches",
             head.seq
         )));

@@ -265,7 +265,8 @@ fn main() -> ExitCode {
         // The reader of standard output went away: stop, quietly, as Unix tools do.
         Err(_) if out::closed() => ExitCode::SUCCESS,
         Err(e) => {
-            out::err(&format!("qm: {e:#}"));
+            let chain: &(dyn std::error::Error + 'static) = e.as_ref();
+            out::err(&format!("qm: {}", qm_app::chain_message(chain)));
             match e.downcast_ref::<AppError>() {
                 Some(AppError::Usage(_)) => ExitCode::from(2),
                 _ => ExitCode::from(1),
@@ -540,7 +541,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Snapshot => {
-            let mut app = open_app(g)?;
+            // Only of a ledger that exists: a snapshot of nothing is a typo.
+            let mut app = open_app_with(g, OpenMode::ReadWrite)?;
             app.snapshot()?;
             writeln!(out::stdout(), "snapshot at batch {}", app.head().seq)?;
             Ok(ExitCode::SUCCESS)
@@ -572,6 +574,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `qm apply`: each file one atomic batch, under the facade's policy for a run of files;
 /// each acknowledgement is printed (and flushed) as soon as its batch is durable.
 fn apply(g: &Global, files: &[String], json: bool) -> anyhow::Result<ExitCode> {
+    // A ledger is created only for something to apply: when the database file does not
+    // exist and no file named can be opened (a typo), fail naming them and create nothing,
+    // so that a later read of that path fails rather than answering from an empty ledger.
+    if let qm_app::DbSpec::Sqlite(path) = qm_app::DbSpec::parse(&g.db) {
+        if !path.exists() {
+            let unreadable: Vec<String> = files
+                .iter()
+                .filter(|f| f.as_str() != "-")
+                .filter_map(|f| std::fs::File::open(f).err().map(|e| format!("{f}: {e}")))
+                .collect();
+            if !unreadable.is_empty() && unreadable.len() == files.len() {
+                for u in &unreadable {
+                    out::err(&format!("qm: reading {u}"));
+                }
+                out::err(&format!(
+                    "qm: nothing to apply, so no ledger was created at {}",
+                    path.display()
+                ));
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
     let mut app = open_app(g)?;
     let mut out = out::stdout();
     let mut summary = Vec::new();

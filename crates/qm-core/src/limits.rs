@@ -35,12 +35,42 @@ pub const MONEY_FRAC_DIGITS_MAX: usize = 6;
 pub const ARRAY_LEN_MAX: usize = 100_000;
 
 /// Whether `s` is a valid identifier: 1 to [`ID_BYTES_MAX`] bytes, no control characters
-/// (C0, DEL, C1), and no leading or trailing white space, so that an id always prints as
-/// what it is and two ids that look the same are the same.
+/// (C0, DEL, C1) and no invisible format characters ([`is_format_char`]: zero-width spaces and
+/// joiners, bidirectional controls, the byte-order mark...), and no leading or trailing white
+/// space, so that an id always prints as what it is and two ids that look the same are the
+/// same.
 pub fn is_valid_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= ID_BYTES_MAX
-        && !s.chars().any(char::is_control)
+        && !s.chars().any(|c| c.is_control() || is_format_char(c))
         && !s.starts_with(char::is_whitespace)
         && !s.ends_with(char::is_whitespace)
+}
+
+/// Whether `c` is one of Unicode's format characters (general category Cf, Unicode 16): they
+/// print as nothing, or reorder what surrounds them, so an id holding one looks like another.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c as u32,
+        0xAD | 0x600..=0x605
+            | 0x61C
+            | 0x6DD
+            | 0x70F
+            | 0x890..=0x891
+            | 0x8E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
 }

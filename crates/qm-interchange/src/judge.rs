@@ -445,6 +445,17 @@ fn id_slow(v: &Value<'_>) -> Result<String, Msg> {
         )
         .into());
     }
+    if let Some((at, c)) = s
+        .char_indices()
+        .find(|(_, c)| qm_core::limits::is_format_char(*c))
+    {
+        return Err(format!(
+            "expected an identifier without invisible format characters, found U+{:04X} at byte {}",
+            c as u32,
+            at + 1
+        )
+        .into());
+    }
     Err("expected an identifier without leading or trailing white space".into())
 }
 
@@ -535,7 +546,7 @@ fn days(v: &Value<'_>) -> Result<u32, Msg> {
     match v {
         &Value::UInt(n) => u32::try_from(n)
             .map_err(|_| format!("expected a non-negative integer of at most {}", u32::MAX).into()),
-        _ => Err("expected a non-negative integer".into()),
+        _ => Err(format!("expected a non-negative integer of at most {}", u32::MAX).into()),
     }
 }
 

@@ -979,6 +979,41 @@ impl Store for PgStore {
     }
 }
 
+/// Test support, not for production: appends `batch` to the journal with plain SQL, as a
+/// Quartermaster of an older schema would have (the journal table has not changed), moving
+/// the anchor as it did, so that tests can check what a newer one makes of it.
+#[doc(hidden)]
+pub fn append_as_older_writer(client: &mut Client, batch: &StoredBatch) -> Result<(), StoreError> {
+    let fail = |e: postgres::Error| {
+        StoreError::Backend(format!(
+            "postgres: appending as an older writer: {}",
+            describe(&e)
+        ))
+    };
+    client
+        .execute(
+            "INSERT INTO qm_journal (seq, recorded_at, recorded_by, records, body, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &(batch.seq as i64),
+                &batch.recorded_at,
+                &batch.recorded_by,
+                &(batch.records as i64),
+                &batch.body,
+                &&batch.prev_hash.0[..],
+                &&batch.hash.0[..],
+            ],
+        )
+        .map_err(fail)?;
+    client
+        .execute(
+            "UPDATE qm_anchor SET seq = $1, hash = $2",
+            &[&(batch.seq as i64), &&batch.hash.0[..]],
+        )
+        .map_err(fail)?;
+    Ok(())
+}
+
 /// Test support, not for production: connects to `url` and applies the released migrations up
 /// to `version` only, leaving the database as a Quartermaster of that schema version would,
 /// so that tests can check the upgrade from it.

@@ -467,6 +467,28 @@ impl SqliteStore {
     }
 }
 
+/// Test support, not for production: appends `batch` to the journal with plain SQL, as a
+/// Quartermaster of an older schema would have (the journal table has not changed; its
+/// trigger moves the anchor), so that tests can check what a newer one makes of it.
+#[doc(hidden)]
+pub fn append_as_older_writer(conn: &Connection, batch: &StoredBatch) -> Result<()> {
+    conn.execute(
+        "INSERT INTO journal (seq, recorded_at, recorded_by, records, body, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            batch.seq as i64,
+            batch.recorded_at,
+            batch.recorded_by,
+            batch.records as i64,
+            batch.body,
+            &batch.prev_hash.0[..],
+            &batch.hash.0[..]
+        ],
+    )
+    .map_err(|e| sql_error("appending as an older writer", e))?;
+    Ok(())
+}
+
 /// Test support, not for production: creates a new ledger file at `path` with the released
 /// migrations up to schema `version` only, as a Quartermaster of that version would leave
 /// it, so that tests can check the upgrade from it (write its journal with plain SQL: the

@@ -291,48 +291,14 @@ fn older_ledger(db: &Db) {
             qm_store_sqlite::create_at_older_version(std::path::Path::new(path), 2).unwrap();
             let conn = rusqlite::Connection::open(path).unwrap();
             for b in &journal {
-                // The journal trigger moves the anchor.
-                conn.execute(
-                    "INSERT INTO journal (seq, recorded_at, recorded_by, records, body, \
-                     prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    rusqlite::params![
-                        b.seq as i64,
-                        b.recorded_at,
-                        b.recorded_by,
-                        b.records as i64,
-                        b.body,
-                        &b.prev_hash.0[..],
-                        &b.hash.0[..]
-                    ],
-                )
-                .unwrap();
+                qm_store_sqlite::append_as_older_writer(&conn, b).unwrap();
             }
         }
         Db::Postgres(pg) => {
             qm_store_postgres::migrate_to_older_version(&pg.url, 3).unwrap();
             let mut client = pg.sql();
             for b in &journal {
-                client
-                    .execute(
-                        "INSERT INTO qm_journal (seq, recorded_at, recorded_by, records, body, \
-                         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        &[
-                            &(b.seq as i64),
-                            &b.recorded_at,
-                            &b.recorded_by,
-                            &(b.records as i64),
-                            &b.body,
-                            &&b.prev_hash.0[..],
-                            &&b.hash.0[..],
-                        ],
-                    )
-                    .unwrap();
-                client
-                    .execute(
-                        "UPDATE qm_anchor SET seq = $1, hash = $2",
-                        &[&(b.seq as i64), &&b.hash.0[..]],
-                    )
-                    .unwrap();
+                qm_store_postgres::append_as_older_writer(&mut client, b).unwrap();
             }
         }
     }

@@ -987,9 +987,9 @@ fn verify_passes_and_reports_json() {
     let v = r.json();
     assert_eq!(v["ok"], true, "{v}");
     // An empty (new) database verifies too. Only a command that writes makes one (see
-    // `open_modes`): `qm snapshot` makes an empty ledger.
+    // `open_modes`): applying an empty file makes an empty ledger.
     let empty = Db::new();
-    empty.qm(&["snapshot"]).ok();
+    empty.qm(&["apply", "/dev/null"]).ok();
     empty.qm(&["verify"]).ok();
     assert_eq!(empty.qm(&["export"]).ok().stdout, "");
     assert_eq!(empty.balances(None), vec![]);
@@ -1070,6 +1070,11 @@ fn a_storage_error_prints_each_cause_once() {
         r.stderr
     );
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("(sqlite): sqlite"),
+        "the backend once: {}",
+        r.stderr
+    );
     assert_eq!(
         occurrences(&r.stderr, "unable to open database file"),
         1,
@@ -1108,6 +1113,55 @@ fn a_storage_error_prints_each_cause_once() {
         "{}",
         r.stderr
     );
+    assert!(!r.stderr.contains("(postgres): postgres"), "{}", r.stderr);
+}
+
+#[test]
+fn a_write_command_with_nothing_to_write_creates_no_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let new = at("new.db");
+    // A typo in the only file's name: nothing to apply, so nothing is created.
+    let r = run_in(
+        dir.path(),
+        &["--db", &new, "apply", "nope.jsonl"],
+        None,
+        &[],
+    );
+    r.expect_code(1);
+    assert!(r.stderr.contains("nope.jsonl"), "{}", r.stderr);
+    assert!(r.stderr.contains("no ledger was created"), "{}", r.stderr);
+    assert!(!std::path::Path::new(&new).exists());
+    let r = run_in(dir.path(), &["--db", &new, "snapshot"], None, &[]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("no ledger at"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing created"
+    );
+    // One readable file among missing ones is something to apply.
+    let w = at("world.jsonl");
+    std::fs::write(&w, world().text()).unwrap();
+    let r = run_in(
+        dir.path(),
+        &["--db", &new, "apply", "nope.jsonl", &w],
+        None,
+        &[],
+    );
+    r.expect_code(1);
+    assert!(std::path::Path::new(&new).exists());
+    // A migration into a ledger that is not empty is refused (exit 1, not a usage error).
+    let other = at("other.db");
+    run_in(dir.path(), &["--db", &other, "apply", &w], None, &[]).expect_code(0);
+    let r = run_in(
+        dir.path(),
+        &["migrate", "--from", &new, "--to", &other],
+        None,
+        &[],
+    );
+    r.expect_code(1);
+    assert!(r.stderr.contains("is not empty"), "{}", r.stderr);
 }
 
 /// Runs `qm` with its standard output a pipe whose reading end is closed after `read`

@@ -273,7 +273,7 @@ fn quantities() {
 "#,
         expect![[r#"
             t.jsonl:1: field "inventory_interval_days": expected a non-negative integer of at most 4294967295
-            t.jsonl:2: field "inventory_interval_days": expected a non-negative integer
+            t.jsonl:2: field "inventory_interval_days": expected a non-negative integer of at most 4294967295
         "#]],
     );
 }
@@ -667,6 +667,12 @@ fn hostile_numbers_and_text() {
                 r#"{{"type":"item","code":"c","name":"C","category":"{}","tracking":"bulk"}}"#,
                 long(4097)
             ),
+            // Ids that would look like others: zero-width space, right-to-left override,
+            // byte-order mark, soft hyphen (Unicode's format characters).
+            movement("").replace(r#""m1""#, r#""m\u200b1""#),
+            movement("").replace(r#""m1""#, r#""m1\u202e""#),
+            r#"{"type":"org","id":"\ufeffUS","name":"US"}"#.to_owned(),
+            movement(r#","lot":"L\u00ad1""#),
         ]
         .join("\n"),
         expect![[r#"
@@ -686,6 +692,10 @@ fn hostile_numbers_and_text() {
             t.jsonl:19: field "name": expected a non-empty string that is not only white space
             t.jsonl:20: field "name": expected a non-empty string that is not only white space
             t.jsonl:21: field "category": expected a string of at most 4096 bytes, found 4097
+            t.jsonl:22: field "id": expected an identifier without invisible format characters, found U+200B at byte 2
+            t.jsonl:23: field "id": expected an identifier without invisible format characters, found U+202E at byte 3
+            t.jsonl:24: field "id": expected an identifier without invisible format characters, found U+FEFF at byte 1
+            t.jsonl:25: field "lot": expected an identifier without invisible format characters, found U+00AD at byte 2
         "#]],
     );
     let item = r#"{"type":"item","code":"c","name":"C","category":"x","tracking":"bulk","#;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::thread;
 
-use qm_store::conformance::{all_batches, assert_chain, balance, org, sealed};
+use qm_store::conformance::{all_batches, append, assert_chain, balance, org, sealed};
 use qm_store::{snapshot_checksum, Head, Snapshot, Store, StoreError, StoredBatch};
 
 use crate::support::{OpenPg, TestDb};
@@ -69,10 +69,7 @@ fn concurrent_appenders_serialise() {
 fn killed_connection_mid_append_writes_nothing() {
     let db = TestDb::new();
     let mut a = db.open();
-    let head = a.begin_append().unwrap();
-    let b1 = org_batch(head, "a");
-    a.commit_append(&b1, Some(&qm_store::Derived::EMPTY))
-        .unwrap();
+    let b1 = append(&mut a, "tester", &org("a"));
 
     let head = a.begin_append().unwrap();
     assert_eq!(head.seq, 1);
@@ -138,10 +135,7 @@ fn killed_connection_mid_append_writes_nothing() {
 fn the_same_batch_twice_conflicts() {
     let db = TestDb::new();
     let mut s = db.open();
-    let head = s.begin_append().unwrap();
-    let b1 = org_batch(head, "a");
-    s.commit_append(&b1, Some(&qm_store::Derived::EMPTY))
-        .unwrap();
+    let b1 = append(&mut s, "tester", &org("a"));
     s.begin_append().unwrap();
     match s.commit_append(&b1, Some(&qm_store::Derived::EMPTY)) {
         Err(StoreError::Conflict {
@@ -199,10 +193,7 @@ fn balances_base_is_replaced_whole_in_one_statement() {
     let rows: Vec<_> = (0..5_000)
         .map(|i| balance(&format!("h{}", i % 50), &format!("i{}", i / 50), "", i + 1))
         .collect();
-    let head = s.begin_append().unwrap();
-    let b1 = org_batch(head, "a");
-    s.commit_append(&b1, Some(&qm_store::Derived::EMPTY))
-        .unwrap();
+    let b1 = append(&mut s, "tester", &org("a"));
     let snap = |b: &StoredBatch| Snapshot {
         seq: b.seq,
         head_hash: b.hash,
@@ -222,10 +213,7 @@ fn balances_base_is_replaced_whole_in_one_statement() {
         .collect();
     second.push(balance("h0", "i0", "L1", 7));
     second.push(balance("h0", "i0", "", 3));
-    let head = s.begin_append().unwrap();
-    let b2 = org_batch(head, "b");
-    s.commit_append(&b2, Some(&qm_store::Derived::EMPTY))
-        .unwrap();
+    let b2 = append(&mut s, "tester", &org("b"));
     s.save_snapshot(&snap(&b2), &second).unwrap();
     assert_eq!(
         s.read_balances().unwrap(),
@@ -238,10 +226,7 @@ fn the_anchor_only_moves_forward_whoever_writes_it() {
     // How it follows commits is in the conformance suite; here, its guards against SQL.
     let db = TestDb::new();
     let mut s = db.open();
-    let head = s.begin_append().unwrap();
-    let b1 = org_batch(head, "a");
-    s.commit_append(&b1, Some(&qm_store::Derived::EMPTY))
-        .unwrap();
+    let b1 = append(&mut s, "tester", &org("a"));
     let mut sql = db.sql();
     for statement in [
         "UPDATE qm_anchor SET seq = 0",

@@ -203,27 +203,7 @@ fn a_read_only_session_writes_nothing() {
 /// have (the journal table has not changed).
 fn insert_batch(db: &TestDb, head: Head, recorded_at: i64, body: &str) -> StoredBatch {
     let b = sealed_at(head, recorded_at, "old", body);
-    db.sql()
-        .execute(
-            "INSERT INTO qm_journal (seq, recorded_at, recorded_by, records, body, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                &(b.seq as i64),
-                &b.recorded_at,
-                &b.recorded_by,
-                &(b.records as i64),
-                &b.body,
-                &&b.prev_hash.0[..],
-                &&b.hash.0[..],
-            ],
-        )
-        .unwrap();
-    db.sql()
-        .execute(
-            "UPDATE qm_anchor SET seq = $1, hash = $2",
-            &[&(b.seq as i64), &&b.hash.0[..]],
-        )
-        .unwrap();
+    qm_store_postgres::append_as_older_writer(&mut db.sql(), &b).unwrap();
     b
 }
 

@@ -523,21 +523,7 @@ fn a_batch_appended_by_an_older_writer_leaves_the_derived_tables_stale() {
         "old",
         &org("b"),
     );
-    s.connection()
-        .execute(
-            "INSERT INTO journal (seq, recorded_at, recorded_by, records, body, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            rusqlite::params![
-                2,
-                b2.recorded_at,
-                b2.recorded_by,
-                1,
-                b2.body,
-                &b2.prev_hash.0[..],
-                &b2.hash.0[..]
-            ],
-        )
-        .unwrap();
+    qm_store_sqlite::append_as_older_writer(s.connection(), &b2).unwrap();
     assert_eq!(s.anchor().unwrap().seq, 2);
     assert_eq!(s.derived_state().unwrap(), DerivedState::Stale { at: 1 });
 }
