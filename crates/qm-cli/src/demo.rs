@@ -178,6 +178,11 @@ pub fn run(g: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "  {qm} pauses")?;
         writeln!(out, "  {qm} transfer show {}", qm_sim::story::TRANSFER)?;
         writeln!(out, "  {qm} transfers --summary")?;
+        writeln!(
+            out,
+            "  {qm} threats --as-of {}",
+            qm_core::format_time_plain(at)
+        )?;
     }
     writeln!(out, "  {qm} verify")?;
     out.flush()?;

@@ -266,7 +266,12 @@ fn main() -> ExitCode {
         Err(_) if out::closed() => ExitCode::SUCCESS,
         Err(e) => {
             let chain: &(dyn std::error::Error + 'static) = e.as_ref();
-            out::err(&format!("qm: {}", qm_app::chain_message(chain)));
+            // A bare I/O error is the output's (files read are named by the facade's errors).
+            let what = match e.downcast_ref::<std::io::Error>() {
+                Some(_) => "writing the output: ",
+                None => "",
+            };
+            out::err(&format!("qm: {what}{}", qm_app::chain_message(chain)));
             match e.downcast_ref::<AppError>() {
                 Some(AppError::Usage(_)) => ExitCode::from(2),
                 _ => ExitCode::from(1),

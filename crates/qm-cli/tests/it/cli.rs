@@ -1528,7 +1528,7 @@ fn the_demo_prints_aligned_tables_grouped_counts_and_commands_that_work_as_paste
         .skip(1)
         .map(str::trim)
         .collect();
-    assert_eq!(tries.len(), 6, "{}", r.stdout);
+    assert_eq!(tries.len(), 7, "{}", r.stdout);
     for line in &tries {
         assert!(!line.contains('|'), "one command per line: {line}");
         let ran = sh(dir.path(), line);

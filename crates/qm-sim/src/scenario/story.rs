@@ -14,8 +14,8 @@
 
 use qm_core::time::date;
 use qm_core::{
-    Allocate, Ledger, Money, Movement, Override, Pause, Record, Time, Tracking, Transfer,
-    TransferLine,
+    Allocate, Consumption, Ledger, Money, Movement, Override, Pause, Production, Record, Threat,
+    ThreatCounts, Time, Tracking, Transfer, TransferLine,
 };
 
 /// One step of the story: records applied as one batch, and whether the ledger must refuse
@@ -43,6 +43,9 @@ const SHELL_SOURCE: &str = "SRC-GDOTS-SCRANTON";
 const SHELL_LOT: &str = "M795-2025-05";
 const PAC3_DEPOT: &str = "US-LEAD";
 const PAC3_SOURCE: &str = "SRC-LMT-CAMDEN";
+const DRONE: &str = "DRN-INTERCEPTOR";
+const DRONE_DEPOT: &str = "UA-DEPOT-W";
+const DRONE_PARTNER: &str = "OCTOPUS-JV";
 /// Patriot interceptors in the package.
 const PAC3_QTY: u64 = 12;
 
@@ -148,7 +151,10 @@ pub fn mid_2025(ledger: &Ledger) -> Option<Vec<Step>> {
     for id in [DONOR, RECIPIENT] {
         ledger.org_idx(id)?;
     }
+    ledger.org_idx(DRONE_PARTNER)?;
+    ledger.item_idx(DRONE)?;
     for id in [
+        DRONE_DEPOT,
         HUB,
         UNIT,
         SHELL_DEPOT,
@@ -298,6 +304,11 @@ pub fn mid_2025(ledger: &Ledger) -> Option<Vec<Step>> {
             refused: false,
         },
         Step {
+            title: "2025-07-02  the review's inputs: PAC-3 MSE production, joint interceptor-drone production, US use of 155 mm, monthly threat reports".into(),
+            records: review_inputs(ledger, shell_qty),
+            refused: false,
+        },
+        Step {
             title: format!("2025-07-08  the rest of the 155 mm ({shell_qty} rounds) put up for approval while the pause stands"),
             records: vec![allocate("ALLOC-2025-07-155", tried, SHELL, shell_qty, &shell_depot, &shell_lot, None)],
             refused: true,
@@ -309,4 +320,73 @@ pub fn mid_2025(ledger: &Ledger) -> Option<Vec<Step>> {
         },
     ]);
     Some(steps)
+}
+
+/// What the stockpile review projects from (illustrative rates, of the order of public
+/// reporting in 2025): Lockheed Martin's PAC-3 MSE output (about 600 a year), Project
+/// Octopus's joint UK-Ukrainian interceptor-drone line (about 2,000 a month announced, from
+/// December 2025), the US Army's own use of 155 mm, and monthly threat reports for Ukraine
+/// from April 2025 to February 2026 (drones and missiles launched, of the order of the
+/// Ukrainian Air Force's monthly totals; the reports after the pause are recorded with it,
+/// so that the review at the scenario's end has its window of three months; the PAC-3 MSE used against ballistic missiles is an assumption of
+/// the demo, not a reported figure), from which the review derives interceptor demand.
+fn review_inputs(ledger: &Ledger, shell_qty: u64) -> Vec<Record> {
+    let mut records = vec![
+        Record::Production(Production {
+            id: "PLAN-PAC3-LMT-2025".into(),
+            item: PAC3.into(),
+            to: PAC3_DEPOT.into(),
+            qty_per_month: 50,
+            from_time: date(2025, 1, 1),
+            to_time: None,
+            partner: None,
+        }),
+        Record::Consumption(Consumption {
+            id: "PLAN-155-US-USE-2025".into(),
+            item: SHELL.into(),
+            org: DONOR.into(),
+            // Of the order of the approval: the review shows what US use leaves.
+            qty_per_month: (shell_qty / 4).max(1),
+            from_time: date(2025, 7, 1),
+            to_time: None,
+        }),
+    ];
+    if ledger.holder_idx(DRONE_DEPOT).is_some() {
+        records.push(Record::Production(Production {
+            id: "PLAN-OCTOPUS-2025-12".into(),
+            item: DRONE.into(),
+            to: DRONE_DEPOT.into(),
+            qty_per_month: 2_000,
+            from_time: date(2025, 12, 1),
+            to_time: None,
+            partner: Some(DRONE_PARTNER.into()),
+        }));
+    }
+    for (year, month, drones, cruise, ballistic, pac3) in [
+        (2025, 4, 4_300, 60, 50, 30),
+        (2025, 5, 4_200, 70, 40, 25),
+        (2025, 6, 5_400, 80, 70, 40),
+        (2025, 7, 6_300, 90, 60, 35),
+        (2025, 8, 4_100, 60, 40, 25),
+        (2025, 9, 5_600, 90, 60, 35),
+        (2025, 10, 5_300, 110, 70, 45),
+        (2025, 11, 5_400, 100, 60, 40),
+        (2025, 12, 5_100, 90, 60, 35),
+        (2026, 1, 4_800, 80, 70, 40),
+        (2026, 2, 5_000, 90, 60, 35),
+    ] {
+        records.push(Record::Threat(Threat {
+            id: format!("THREAT-UA-{year}-{month:02}"),
+            time: date(year, month, 15),
+            region: "Ukraine".into(),
+            launched: ThreatCounts {
+                drones: Some(drones),
+                cruise_missiles: Some(cruise),
+                ballistic_missiles: Some(ballistic),
+            },
+            intercepted: None,
+            interceptors_used: Some(vec![(PAC3.into(), pac3)]),
+        }));
+    }
+    records
 }
