@@ -134,9 +134,9 @@ impl LineState {
         f
     }
 
-    /// The earliest time at `from` or later when the line's allocations exceed what it
-    /// commits, with the committed and allocated quantities then.
-    fn over_commitment_from(&self, transfer_time: Time, from: Time) -> Option<(Time, u64, u64)> {
+    /// The line's commitment and allocations (less releases) at `from` and at every later
+    /// time either changes: `(time, committed, allocated)`, ascending, the first at `from`.
+    fn commitment_from(&self, transfer_time: Time, from: Time) -> Vec<(Time, i128, i128)> {
         let mut deltas: Vec<(Time, i128, i128)> = Vec::with_capacity(self.events.len() + 1);
         deltas.push((transfer_time, self.qty as i128, 0));
         for e in &self.events {
@@ -150,16 +150,13 @@ impl LineState {
         }
         deltas.sort_by_key(|d| d.0);
         let (mut committed, mut allocated) = (0i128, 0i128);
-        let found = |at: Time, c: i128, a: i128| (at, c.max(0) as u64, a.max(0) as u64);
         let mut i = 0;
         while i < deltas.len() && deltas[i].0 <= from {
             committed += deltas[i].1;
             allocated += deltas[i].2;
             i += 1;
         }
-        if allocated > committed {
-            return Some(found(from, committed, allocated));
-        }
+        let mut out = vec![(from, committed, allocated)];
         while i < deltas.len() {
             let at = deltas[i].0;
             while i < deltas.len() && deltas[i].0 == at {
@@ -167,11 +164,18 @@ impl LineState {
                 allocated += deltas[i].2;
                 i += 1;
             }
-            if allocated > committed {
-                return Some(found(at, committed, allocated));
-            }
+            out.push((at, committed, allocated));
         }
-        None
+        out
+    }
+
+    /// The earliest time at `from` or later when the line's allocations exceed what it
+    /// commits, with the committed and allocated quantities then.
+    fn over_commitment_from(&self, transfer_time: Time, from: Time) -> Option<(Time, u64, u64)> {
+        self.commitment_from(transfer_time, from)
+            .into_iter()
+            .find(|&(_, c, a)| a > c)
+            .map(|(at, c, a)| (at, c.max(0) as u64, a.max(0) as u64))
     }
 
     fn insert(&mut self, e: LineEvent) -> usize {
@@ -822,9 +826,11 @@ impl Transfers {
                     },
                 ));
             }
-            let new_committed = f.committed - q;
-            let mut to_release = f.allocated.saturating_sub(new_committed);
-            let mut released = 0u64;
+            // Release what the line's allocations would stand above the new commitment, at
+            // the cancellation's time and at every later time they would (a late cancellation
+            // releases a later allocation at that allocation's time): the newest earmarks
+            // first, each as far as it stands from then on.
+            let points = l.commitment_from(transfer_time, c.time);
             // Newest allocations first: the earmarks of this line, latest made first.
             let mine: Vec<u32> = (0..self.earmarks.len() as u32)
                 .rev()
@@ -833,41 +839,51 @@ impl Transfers {
                     e.transfer == t && e.line == line
                 })
                 .collect();
-            for e in mine {
-                if to_release == 0 {
-                    break;
-                }
-                let (lowest, _) = self.earmarks[e as usize].lowest_from(c.time);
-                let take = to_release.min(lowest.max(0) as u64);
-                if take == 0 {
+            let mut released = 0u64;
+            for (at, committed, allocated) in points {
+                let excess = allocated - released as i128 - (committed - q as i128);
+                if excess <= 0 {
                     continue;
                 }
-                let key = self.earmarks[e as usize].key;
-                self.earmark_event(e, c.time, -(take as i64));
-                if !stock.earmark(key, donor, c.time, -(take as i64)) {
-                    let k = stock.key_ref(key);
-                    return Err((
-                        "transfer",
-                        Violation::VolumeExceeded {
-                            holder: master.holder(k.holder).id.clone(),
-                            item: master.item(k.item).code.clone(),
-                            lot: stock.lot_name(k.lot).map(str::to_owned),
-                        },
-                    ));
+                let mut to_release = excess as u64;
+                let mut released_at = 0u64;
+                for &e in &mine {
+                    if to_release == 0 {
+                        break;
+                    }
+                    let (lowest, _) = self.earmarks[e as usize].lowest_from(at);
+                    let take = to_release.min(lowest.max(0) as u64);
+                    if take == 0 {
+                        continue;
+                    }
+                    let key = self.earmarks[e as usize].key;
+                    self.earmark_event(e, at, -(take as i64));
+                    if !stock.earmark(key, donor, at, -(take as i64)) {
+                        let k = stock.key_ref(key);
+                        return Err((
+                            "transfer",
+                            Violation::VolumeExceeded {
+                                holder: master.holder(k.holder).id.clone(),
+                                item: master.item(k.item).code.clone(),
+                                lot: stock.lot_name(k.lot).map(str::to_owned),
+                            },
+                        ));
+                    }
+                    to_release -= take;
+                    released_at += take;
                 }
-                to_release -= take;
-                released += take;
-            }
-            if released > 0 {
-                self.line_event(
-                    t,
-                    line,
-                    LineEvent {
-                        time: c.time,
-                        stage: Stage::Released,
-                        qty: released,
-                    },
-                );
+                if released_at > 0 {
+                    self.line_event(
+                        t,
+                        line,
+                        LineEvent {
+                            time: at,
+                            stage: Stage::Released,
+                            qty: released_at,
+                        },
+                    );
+                    released += released_at;
+                }
             }
             if q > 0 {
                 self.line_event(
@@ -928,9 +944,15 @@ impl Transfers {
                     .map(|x| x.0)
                     .max()
                     .unwrap_or(index);
+                // A cancellation is named by the field that sets how much it cancels.
+                let field = match &batch[blame] {
+                    Record::Cancel(c) if c.qty.is_none() && c.item.is_some() => "item",
+                    Record::Cancel(c) if c.qty.is_none() => "transfer",
+                    _ => "qty",
+                };
                 errors.push(
                     blame,
-                    "qty",
+                    field,
                     Violation::OverCommitted {
                         transfer: state.record.id.clone(),
                         item: master.item(l.item).code.clone(),

@@ -414,6 +414,70 @@ fn a_cancellation_lowers_the_commitment_never_below_dispatched_and_releases_earm
 }
 
 #[test]
+fn a_late_cancellation_releases_allocations_made_after_it() {
+    // Recorded after an allocation (at 20) and a dispatch (at 30) it predates: the commitment
+    // falls from 15 on, and the allocation is released above it from its own time; never below
+    // what is dispatched later (15).
+    check_at(
+        "xfer t1 10 us>ua drone:30; alloc a1 20 t1 drone 20 d1; mv x1 30 drone 15 d1>hub transfer=t1
+         ---
+         cancel c1 15 t1 drone 12
+         ---
+         cancel c2 15 t1 drone 4
+         ---
+         cancel c3 16 t1",
+        &["15", "16", "20", "30"],
+        expect![[r#"
+            batch 1: ok, 3 new, 0 duplicate
+            batch 2: ok, 1 new, 0 duplicate
+            batch 3: rejected
+              record 1: field "qty": cancelling 4 of "drone" would take transfer "t1"'s commitment from 18 to 14, below the 15 already dispatched
+            batch 4: ok, 1 new, 0 duplicate
+            at 15:
+              t1 drone: committed 18 cancelled 12 allocated 0 dispatched 0 delivered 0 in_transit 0
+              us drone: on hand 150 available 150
+            at 16:
+              t1 drone: committed 15 cancelled 15 allocated 0 dispatched 0 delivered 0 in_transit 0
+              us drone: on hand 150 available 150
+            at 20:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 0 delivered 0 in_transit 0
+              earmarked at d1 drone: 15
+              us drone: on hand 150 available 135
+            at 30:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 15 delivered 0 in_transit 15
+              us drone: on hand 135 available 135
+            now:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 15 delivered 0 in_transit 15
+              us drone: on hand 135 available 135
+        "#]],
+    );
+}
+
+#[test]
+fn a_late_cancellation_of_the_whole_remainder_keeps_what_is_dispatched_later() {
+    // No item, no qty: the undispatched remainder as recorded (30 committed less the 15
+    // dispatched at 30), so 15 stay committed from 15 on and 5 of the allocation is released
+    // at its own time.
+    check_at(
+        "xfer t1 10 us>ua drone:30; alloc a1 20 t1 drone 20 d1; mv x1 30 drone 15 d1>hub transfer=t1
+         ---
+         cancel c1 15 t1",
+        &["20"],
+        expect![[r#"
+            batch 1: ok, 3 new, 0 duplicate
+            batch 2: ok, 1 new, 0 duplicate
+            at 20:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 0 delivered 0 in_transit 0
+              earmarked at d1 drone: 15
+              us drone: on hand 150 available 135
+            now:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 15 delivered 0 in_transit 15
+              us drone: on hand 135 available 135
+        "#]],
+    );
+}
+
+#[test]
 fn records_about_transfers_name_what_is_wrong() {
     check(
         "xfer t1 10 us>ua drone:30
