@@ -209,13 +209,21 @@ pub fn detail(d: &TransferDetail) -> String {
     s += "\n  RECORDS\n";
     for r in &d.records {
         s += &format!(
-            "  batch {:>6}  {:<10} {:<16} {}  recorded {} by {}\n",
+            "  batch {:>6}  {:<10} {:<16} {}  recorded {} by {}{}\n",
             r.batch,
             r.kind,
             r.id,
             r.time.map_or("-".into(), time),
             time(r.recorded_at),
-            r.recorded_by
+            r.recorded_by,
+            if r.within_pauses.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "  within pause {} (accepted before it was recorded)",
+                    r.within_pauses.join(", ")
+                )
+            }
         );
     }
     s
@@ -268,6 +276,31 @@ pub fn pauses(rows: &[PauseRow]) -> String {
         }
         if let Some(v) = &p.holds_back_value {
             s += &format!("  in all: {} {}\n", v.amount, v.currency);
+        }
+        if !p.accepted_before_recorded.is_empty() {
+            s += "  accepted before it was recorded, dated within it:\n";
+            let iw = width("", p.accepted_before_recorded.iter().map(|c| c.id.as_str()));
+            let tw = width(
+                "",
+                p.accepted_before_recorded
+                    .iter()
+                    .map(|c| c.transfer.as_str()),
+            );
+            let itw = width(
+                "",
+                p.accepted_before_recorded.iter().map(|c| c.item.as_str()),
+            );
+            for c in &p.accepted_before_recorded {
+                s += &format!(
+                    "    {:<8} {:<iw$}  {}  transfer {:<tw$}  {:>9} {:<itw$}\n",
+                    c.kind,
+                    c.id,
+                    time(c.time),
+                    c.transfer,
+                    group(c.qty),
+                    c.item
+                );
+            }
         }
     }
     if rows.is_empty() {

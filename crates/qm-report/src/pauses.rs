@@ -34,6 +34,21 @@ pub struct HeldRow {
     pub value: Option<MoneyOut>,
 }
 
+/// An allocation or dispatch a late pause covers: dated within its span, in its scope, and
+/// accepted before the pause was recorded, so it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CoveredRow {
+    pub id: String,
+    /// `allocate` or `movement` (a dispatch).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub transfer: String,
+    pub item: String,
+    pub qty: u64,
+    #[serde(serialize_with = "crate::ser_time")]
+    pub time: Time,
+}
+
 /// A standing pause.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PauseRow {
@@ -50,19 +65,35 @@ pub struct PauseRow {
     /// currency.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holds_back_value: Option<MoneyOut>,
+    /// The allocations and dispatches dated within it (by `as_of`) and in its scope that were
+    /// accepted before it was recorded: a late pause undoes nothing, and shows them here.
+    pub accepted_before_recorded: Vec<CoveredRow>,
 }
 
 /// The pauses standing at `as_of`, in the order recorded.
 pub fn pauses(ledger: &Ledger, as_of: Time) -> Vec<PauseRow> {
     let mut out = Vec::new();
-    for p in ledger.pauses() {
+    for (pi, p) in ledger.pauses().iter().enumerate() {
         if !ledger.pause_stands_at(p, as_of) {
             continue;
         }
+        let mut covered = Vec::new();
         let mut held: BTreeMap<(&str, &str), u128> = BTreeMap::new();
         for (t, s) in ledger.transfers().iter().enumerate() {
-            if s.record.time > as_of {
+            if s.record.time > as_of || p.transfer.is_some_and(|x| x as usize != t) {
                 continue;
+            }
+            for r in ledger.accepted_before_pause(pi as u32, t as u32) {
+                if r.time <= as_of {
+                    covered.push(CoveredRow {
+                        id: r.id.to_string(),
+                        kind: r.kind.type_name().to_owned(),
+                        transfer: s.record.id.clone(),
+                        item: s.record.lines[r.line as usize].item.clone(),
+                        qty: r.qty,
+                        time: r.time,
+                    });
+                }
             }
             for (line, rec) in s.lines.iter().zip(&s.record.lines) {
                 if !ledger.pause_in_scope(p, t as u32, line.item) {
@@ -120,6 +151,7 @@ pub fn pauses(ledger: &Ledger, as_of: Time) -> Vec<PauseRow> {
                 None
             },
             holds_back,
+            accepted_before_recorded: covered,
         });
     }
     out

@@ -371,6 +371,10 @@ pub struct TouchRow {
     #[serde(serialize_with = "crate::ser_time")]
     pub recorded_at: Time,
     pub recorded_by: String,
+    /// The pauses whose span and scope cover it but that were recorded after it was
+    /// accepted (late pauses: it stands, and is shown); omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub within_pauses: Vec<String>,
 }
 
 impl TransferRow {
@@ -409,6 +413,38 @@ pub struct TransferDetail {
     /// The batches holding those records, for the facade to read.
     #[serde(skip)]
     pub batches: Vec<u64>,
+    /// The allocations and dispatches late pauses cover, for the facade to mark in
+    /// `records`: (type, id, the pauses).
+    #[serde(skip)]
+    pub within_pauses: Vec<(&'static str, String, Vec<String>)>,
+}
+
+impl TransferDetail {
+    /// The pauses that cover the record `kind`/`id` but were recorded after it.
+    pub fn pauses_covering(&self, kind: &str, id: &str) -> Vec<String> {
+        self.within_pauses
+            .iter()
+            .find(|(k, i, _)| *k == kind && i == id)
+            .map(|x| x.2.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Per allocation or dispatch of transfer `t` that a pause covers (scope and span) but that
+/// was accepted before the pause was recorded: (type, id, those pauses in recording order).
+fn within_pauses(ledger: &Ledger, t: TransferIdx) -> Vec<(&'static str, String, Vec<String>)> {
+    let mut out: Vec<(&'static str, String, Vec<String>)> = Vec::new();
+    for (p, pause) in ledger.pauses().iter().enumerate() {
+        for r in ledger.accepted_before_pause(p as u32, t) {
+            let kind = r.kind.type_name();
+            let id = &*r.id;
+            match out.iter_mut().find(|x| x.0 == kind && x.1 == id) {
+                Some(x) => x.2.push(pause.record.id.clone()),
+                None => out.push((kind, id.to_owned(), vec![pause.record.id.clone()])),
+            }
+        }
+    }
+    out
 }
 
 /// One transfer in full as of `as_of`; `records` is left for the facade to fill from
@@ -473,6 +509,7 @@ pub fn transfer_detail(ledger: &Ledger, id: &str, as_of: Time) -> Option<Transfe
         cancellations,
         records: Vec::new(),
         batches: s.batches.clone(),
+        within_pauses: within_pauses(ledger, t),
     })
 }
 

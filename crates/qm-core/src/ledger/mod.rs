@@ -51,7 +51,7 @@ pub use serials::{Serial, SerialMove};
 pub use stock::{KeyIdx, KeyRef, LotIdx, OrgStock};
 pub use transfers::{
     AllocationState, CancelLine, CancelState, Earmark, FloorBreach, LineEvent, LineFigures,
-    LineState, Stage, TransferIdx, TransferState,
+    LineState, ShipmentKind, ShipmentRecord, Stage, TransferIdx, TransferState,
 };
 
 use crate::idhash::{id_hash, PassThroughBuild};
@@ -898,6 +898,30 @@ impl Ledger {
     /// Whether a pause stands at `t`.
     pub fn pause_stands_at(&self, p: &PauseState, t: Time) -> bool {
         self.pauses.stands_at(p, t)
+    }
+    /// The allocations and dispatches under transfer `t` that pause `p` (its index in
+    /// [`Ledger::pauses`]) covers but that were accepted before it was recorded: in its scope,
+    /// dated within its span (from its time until its resumption), in recording order. They
+    /// stand (a late pause undoes nothing); reports show them. O(the transfer's shipments).
+    pub fn accepted_before_pause(
+        &self,
+        p: u32,
+        t: TransferIdx,
+    ) -> impl Iterator<Item = &ShipmentRecord> + '_ {
+        let pause = &self.pauses.list.list[p as usize];
+        let state = &self.transfers.list.list[t as usize];
+        let until = self.pauses.until(pause);
+        let scope: Vec<bool> = state
+            .lines
+            .iter()
+            .map(|l| pauses::Pauses::in_scope(&self.master, pause, state, t, l.item))
+            .collect();
+        state.shipments.iter().filter(move |r| {
+            p >= r.pauses_before
+                && scope[r.line as usize]
+                && pause.record.time <= r.time
+                && until.is_none_or(|u| r.time < u)
+        })
     }
     /// Whether a pause's scope takes in `item` of transfer `t`.
     pub fn pause_in_scope(&self, p: &PauseState, t: TransferIdx, item: ItemIdx) -> bool {

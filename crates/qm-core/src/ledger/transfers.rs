@@ -194,6 +194,44 @@ pub struct TransferState {
     pub lines: Vec<LineState>,
     /// The batches that hold records touching the transfer, ascending.
     pub batches: Vec<u64>,
+    /// Its allocations and dispatches, the records a pause refuses, in recording order.
+    pub shipments: Vec<ShipmentRecord>,
+}
+
+/// Which record a [`ShipmentRecord`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ShipmentKind {
+    /// An `allocate` record.
+    Allocation,
+    /// A `movement` leaving a depot of the donor under the transfer.
+    Dispatch,
+}
+
+impl ShipmentKind {
+    pub const ALL: [ShipmentKind; 2] = [ShipmentKind::Allocation, ShipmentKind::Dispatch];
+
+    /// The record's interchange type.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ShipmentKind::Allocation => "allocate",
+            ShipmentKind::Dispatch => "movement",
+        }
+    }
+}
+
+/// An accepted allocation or dispatch under a transfer: what a pause in scope refuses, kept
+/// so that reports can show those a late pause covers (dated within its span, accepted
+/// before it was recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentRecord {
+    pub kind: ShipmentKind,
+    pub id: Box<str>,
+    pub line: u32,
+    pub time: Time,
+    pub qty: u64,
+    /// How many pauses were recorded before it: it was accepted before the pause of index
+    /// `p` (in recording order) exactly when `p >= pauses_before`.
+    pub pauses_before: u32,
 }
 
 impl TransferState {
@@ -324,6 +362,9 @@ enum Undo {
     Batch {
         transfer: u32,
     },
+    Shipment {
+        transfer: u32,
+    },
     Label(Box<str>),
 }
 
@@ -374,6 +415,9 @@ impl Transfers {
                 Undo::Batch { transfer } if (transfer as usize) < transfers => {
                     self.list.list[transfer as usize].batches.pop();
                 }
+                Undo::Shipment { transfer } if (transfer as usize) < transfers => {
+                    self.list.list[transfer as usize].shipments.pop();
+                }
                 Undo::Label(label) => {
                     self.labels.remove(&label);
                 }
@@ -418,6 +462,11 @@ impl Transfers {
             batches.push(seq);
             self.undo.push(Undo::Batch { transfer: t });
         }
+    }
+
+    fn shipment(&mut self, t: TransferIdx, r: ShipmentRecord) {
+        self.list.list[t as usize].shipments.push(r);
+        self.undo.push(Undo::Shipment { transfer: t });
     }
 
     fn line_event(&mut self, t: TransferIdx, line: u32, e: LineEvent) {
@@ -497,6 +546,7 @@ impl Transfers {
                 recipient,
                 lines,
                 batches: vec![seq],
+                shipments: Vec::new(),
             },
         );
         Ok(Declared::New)
@@ -653,6 +703,17 @@ impl Transfers {
             ));
         }
         self.touch(t, cx.seq);
+        self.shipment(
+            t,
+            ShipmentRecord {
+                kind: ShipmentKind::Allocation,
+                id: a.id.as_str().into(),
+                line,
+                time: a.time,
+                qty: a.qty,
+                pauses_before: pauses.recorded(),
+            },
+        );
         self.allocations.push(
             &a.id,
             AllocationState {
@@ -729,6 +790,17 @@ impl Transfers {
                 },
             );
             cx.effects.dispatches.push((index, earmark, m.time));
+            self.shipment(
+                t,
+                ShipmentRecord {
+                    kind: ShipmentKind::Dispatch,
+                    id: m.id.as_str().into(),
+                    line,
+                    time: m.time,
+                    qty: m.qty,
+                    pauses_before: pauses.recorded(),
+                },
+            );
         }
         if let Some(line) = line {
             let stage = if to_org == recipient && from_org != recipient {
@@ -1033,8 +1105,9 @@ impl Transfers {
                 || t.lines
                     .iter()
                     .any(|l| l.item as usize >= master.items.len())
+                || t.shipments.iter().any(|x| x.line as usize >= t.lines.len())
             {
-                return r.err("transfer refers to an unknown org or item");
+                return r.err("transfer refers to an unknown org, item or line");
             }
             if out.list.get(&t.record.id).is_some() {
                 return r.err("transfer listed twice");
@@ -1122,6 +1195,15 @@ enc_struct!(Cancel {
     by
 });
 crate::codec::enc_enum!(Stage);
+crate::codec::enc_enum!(ShipmentKind);
+enc_struct!(ShipmentRecord {
+    kind,
+    id,
+    line,
+    time,
+    qty,
+    pauses_before
+});
 enc_struct!(LineEvent { time, stage, qty });
 enc_struct!(LineState { item, qty, events });
 enc_struct!(TransferState {
@@ -1129,7 +1211,8 @@ enc_struct!(TransferState {
     donor,
     recipient,
     lines,
-    batches
+    batches,
+    shipments
 });
 enc_struct!(Earmark {
     transfer,

@@ -585,3 +585,50 @@ fn a_rejected_batch_leaves_no_workflow_state_behind() {
         bytes
     );
 }
+
+#[test]
+fn a_late_pause_undoes_nothing_and_names_what_it_covers() {
+    // Late pauses recorded after an allocation and a dispatch dated within them (which stand
+    // and are named; a0, dated before p1, only by p2), then an allocation within p1 (refused)
+    // and one after p1's resumption (refused by p2, which still stands).
+    let mut h = Harness::new();
+    let batches = parse_batches(&format!(
+        "{SETUP}
+         ---
+         xfer t1 10 us>ua drone:30,shell:5; alloc a1 20 t1 drone 20 d1; mv x1 25 drone 5 d1>hub transfer=t1
+         alloc a0 11 t1 drone 1 d2
+         ---
+         pause p1 15 items=drone; resume r1 40 p1; pause p2 5 transfer=t1
+         ---
+         alloc a2 21 t1 drone 1 d1
+         ---
+         alloc a3 41 t1 drone 1 d1"
+    ));
+    let mut out = String::new();
+    for b in &batches {
+        out += &match h.apply(b) {
+            Ok(_) => "ok\n".to_owned(),
+            Err(r) => format!("rejected: {}\n", r.errors[0]),
+        };
+    }
+    let l = &h.ledger;
+    let t = l.transfer_idx("t1").unwrap();
+    for (p, pause) in l.pauses().iter().enumerate() {
+        let covered: Vec<String> = l
+            .accepted_before_pause(p as u32, t)
+            .map(|r| format!("{} {} {}", r.kind.type_name(), r.id, r.qty))
+            .collect();
+        out += &format!("{}: {}\n", pause.record.id, covered.join(", "));
+    }
+    expect![[r#"
+        ok
+        ok
+        ok
+        ok
+        rejected: record 1: field "transfer": pause "p1" stands at 1970-01-01T00:00:21Z (since 1970-01-01T00:00:15Z): stockpile review
+        rejected: record 1: field "transfer": pause "p2" stands at 1970-01-01T00:00:41Z (since 1970-01-01T00:00:05Z): stockpile review
+        p1: allocate a1 20, movement x1 5
+        p2: allocate a1 20, movement x1 5, allocate a0 1
+    "#]]
+    .assert_eq(&out);
+}

@@ -411,8 +411,7 @@ impl Model {
                         };
                         let end = Time::MAX;
                         for item in items {
-                            let [committed, _, _, dispatched, _, _] =
-                                m.figures(&t, &item, end);
+                            let [committed, _, _, dispatched, _, _] = m.figures(&t, &item, end);
                             let remainder = committed.saturating_sub(dispatched);
                             let q = c.qty.unwrap_or(remainder);
                             if q > remainder {
