@@ -359,6 +359,29 @@ fn a_late_cancel_releases_a_later_allocation() {
 }
 
 #[test]
+fn a_rejected_file_lists_its_errors_in_line_order() {
+    let db = Db::new();
+    let (master, wf) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    db.apply_ok("wf.jsonl", &wf.text());
+    // A changed allocation on line 2, a changed transfer (a declaration, judged first) on line
+    // 3, and a shortfall (found on the final state) on line 1.
+    let mut bad = Jsonl::new();
+    bad.mv("big", "2025-01-02", "AMMO", 5000, "DEPOT-B", "SHIP")
+        .push(json!({"type": "allocate", "id": "A1", "time": "2025-02-02", "transfer": "T1", "item": "PAC3", "qty": 21, "from": "DEPOT-A"}))
+        .push(json!({"type": "transfer", "id": "T1", "time": "2025-02-01", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 31}]}));
+    let f = db.file("mix.jsonl", &bad.text());
+    let r = db.qm(&["apply", &f]);
+    r.expect_code(1);
+    let lines: Vec<u32> = r
+        .stderr
+        .lines()
+        .filter_map(|l| l.split(':').nth(1)?.parse().ok())
+        .collect();
+    assert_eq!(lines, [1, 2, 3], "{}", r.stderr);
+}
+
+#[test]
 fn a_what_if_changes_nothing_stored_and_fail_on_breach_exits_1() {
     let db = Db::new();
     let (master, _) = workflow();

@@ -132,27 +132,34 @@ pub(crate) fn known<R: FirstDifference>(
     })
 }
 
-/// Collects errors up to the cap.
+/// Collects a batch's errors: at most one per record from applying it, and at most one per
+/// balance, serial, line or earmark from the checks on the final state, so O(batch).
 #[derive(Default)]
 pub(crate) struct Errors {
     list: Vec<RecordError>,
-    more: usize,
 }
 
 impl Errors {
     pub(crate) fn push(&mut self, index: usize, field: &'static str, violation: Violation) {
-        if self.list.len() < Rejection::MAX_ERRORS {
-            self.list.push(RecordError {
-                index,
-                field,
-                violation,
-            });
-        } else {
-            self.more += 1;
-        }
+        self.list.push(RecordError {
+            index,
+            field,
+            violation,
+        });
     }
     fn is_empty(&self) -> bool {
-        self.list.is_empty() && self.more == 0
+        self.list.is_empty()
+    }
+    /// The rejection: errors in the order of the records they blame (stably, so one record's
+    /// errors keep the order they were found in), the first [`Rejection::MAX_ERRORS`] listed.
+    fn into_rejection(mut self) -> Rejection {
+        self.list.sort_by_key(|e| e.index);
+        let more = self.list.len().saturating_sub(Rejection::MAX_ERRORS);
+        self.list.truncate(Rejection::MAX_ERRORS);
+        Rejection {
+            errors: self.list,
+            more,
+        }
     }
 }
 
@@ -426,10 +433,7 @@ impl Ledger {
             .check(&self.master, batch, &cx.effects, &mut errors);
         if !errors.is_empty() {
             self.rollback();
-            return Err(Rejection {
-                errors: errors.list,
-                more: errors.more,
-            });
+            return Err(errors.into_rejection());
         }
         new_records.sort_unstable();
         if !new_records.is_empty() {

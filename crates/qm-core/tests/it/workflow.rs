@@ -632,3 +632,25 @@ fn a_late_pause_undoes_nothing_and_names_what_it_covers() {
     "#]]
     .assert_eq(&out);
 }
+
+#[test]
+fn a_rejection_lists_its_errors_in_record_order() {
+    // The transfer is a declaration, judged first; the final-state check of the shortfall
+    // comes last: listed by record all the same.
+    check(
+        "xfer t1 10 us>ua drone:30; alloc a1 11 t1 drone 5 d1
+         ---
+         mv y1 12 drone 500 d2>hub; alloc a1 11 t1 drone 6 d1; xfer t1 10 us>ua drone:31",
+        expect![[r#"
+            batch 1: ok, 2 new, 0 duplicate
+            batch 2: rejected
+              record 1: field "qty": balance of "drone" at "d2" would go negative at 1970-01-01T00:00:12Z: short by 450
+              record 2: field "id": allocate id "a1" is already used by a different allocate (field "qty" differs)
+              record 3: field "id": transfer id "t1" is already used by a different transfer (field "lines" differs)
+            now:
+              t1 drone: committed 30 cancelled 0 allocated 5 dispatched 0 delivered 0 in_transit 0
+              earmarked at d1 drone: 5
+              us drone: on hand 150 available 145
+        "#]],
+    );
+}
