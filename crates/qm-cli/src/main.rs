@@ -144,9 +144,9 @@ enum Command {
         /// Only transfers with a line of this item (its code).
         #[arg(long)]
         item: Option<String>,
-        /// Only transfers in this state (list only): committed, allocated, dispatched,
-        /// in_transit, delivered, cancelled.
-        #[arg(long, value_parser = parse_state_arg)]
+        /// Only transfers in this state (the list only: not with --summary or --totals):
+        /// committed, allocated, dispatched, in_transit, delivered, cancelled.
+        #[arg(long, value_parser = parse_state_arg, conflicts_with_all = ["summary", "totals"])]
         state: Option<qm_report::TransferState>,
         /// Print JSON instead of a table.
         #[arg(long)]

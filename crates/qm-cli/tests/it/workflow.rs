@@ -193,6 +193,14 @@ fn check_workflow(db: &Db) {
         t.contains("T1") && t.contains("in_transit") && t.contains("P1"),
         "{t}"
     );
+    // Options of the list only conflict with the views that would ignore them.
+    for view in ["--summary", "--totals"] {
+        let r = db.qm(&["transfers", view, "--state", "delivered", "--json"]);
+        r.expect_code(2);
+        assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+    }
+    db.qm(&["transfers", "--summary", "--totals"])
+        .expect_code(2);
     let t = db.qm(&["transfers", "--totals"]).ok().stdout.clone();
     assert!(t.contains("air defence"), "{t}");
 
