@@ -22,8 +22,20 @@ pub fn summary(rows: &[SummaryRow]) -> String {
     let dw = width("DONOR", rows.iter().map(|r| r.donor.as_str()));
     let rw = width("RECIPIENT", rows.iter().map(|r| r.recipient.as_str()));
     let iw = width("ITEM", rows.iter().map(|r| r.item.as_str()));
+    let values: Vec<[String; 3]> = rows
+        .iter()
+        .map(|r| {
+            [
+                money(&r.committed_value),
+                money(&r.allocated_value),
+                money(&r.delivered_value),
+            ]
+        })
+        .collect();
+    let cvw = width("COMMITTED VALUE", values.iter().map(|v| v[0].as_str()));
+    let avw = width("ALLOCATED VALUE", values.iter().map(|v| v[1].as_str()));
     let mut s = format!(
-        "{:<dw$}  {:<rw$}  {:<iw$}  {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {}\n",
+        "{:<dw$}  {:<rw$}  {:<iw$}  {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {:<cvw$}  {:<avw$}  {}\n",
         "DONOR",
         "RECIPIENT",
         "ITEM",
@@ -33,11 +45,13 @@ pub fn summary(rows: &[SummaryRow]) -> String {
         "DISPATCHED",
         "DELIVERED",
         "IN TRANSIT",
-        "COMMITTED VALUE"
+        "COMMITTED VALUE",
+        "ALLOCATED VALUE",
+        "DELIVERED VALUE"
     );
-    for r in rows {
+    for (r, v) in rows.iter().zip(&values) {
         s += &format!(
-            "{:<dw$}  {:<rw$}  {:<iw$}  {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {}\n",
+            "{:<dw$}  {:<rw$}  {:<iw$}  {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {:<cvw$}  {:<avw$}  {}\n",
             r.donor,
             r.recipient,
             r.item,
@@ -47,7 +61,9 @@ pub fn summary(rows: &[SummaryRow]) -> String {
             group(r.dispatched as i128),
             group(r.delivered as i128),
             group(r.in_transit as i128),
-            money(&r.committed_value)
+            v[0],
+            v[1],
+            v[2]
         );
     }
     if rows.is_empty() {

@@ -242,7 +242,7 @@ fn check_late_pause(db: &Db) {
     let (master, _) = workflow();
     db.apply_ok("master.jsonl", &master.text());
     let mut wf = Jsonl::new();
-    wf.push(json!({"type": "transfer", "id": "T1", "time": "2025-01-15", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 30}]}))
+    wf.push(json!({"type": "transfer", "id": "T1", "time": "2025-01-15", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 30, "value": {"amount": "9000000", "currency": "EUR"}}]}))
         .push(json!({"type": "allocate", "id": "A1", "time": "2025-03-05", "transfer": "T1", "item": "PAC3", "qty": 20, "from": "DEPOT-A"}))
         .push(json!({"type": "movement", "id": "m1", "time": "2025-03-10", "item": "PAC3", "qty": 5, "from": "DEPOT-A", "to": "SHIP", "transfer": "T1"}))
         .push(json!({"type": "movement", "id": "m0", "time": "2025-02-20", "item": "AMMO", "qty": 1, "from": "DEPOT-A", "to": "SHIP"}));
@@ -284,6 +284,37 @@ fn check_late_pause(db: &Db) {
             {"id": "A1", "type": "allocate", "transfer": "T1", "item": "PAC3", "qty": 20, "time": "2025-03-05T00:00:00Z"},
             {"id": "m1", "type": "movement", "transfer": "T1", "item": "PAC3", "qty": 5, "time": "2025-03-10T00:00:00Z"}
         ])
+    );
+    // What it holds back is valued as the donor view values the line: its own value (EUR),
+    // pro rata (25 of 30), not the item's unit value (USD).
+    assert_eq!(
+        pauses[0]["holds_back"],
+        json!([{"recipient": "UA", "item": "PAC3", "qty": 25, "value": {"amount": "7500000.00", "currency": "EUR"}}])
+    );
+    assert_eq!(
+        pauses[0]["holds_back_value"],
+        json!({"amount": "7500000.00", "currency": "EUR"})
+    );
+    let summary = db.qm(&["transfers", "--summary", "--json"]).ok().json();
+    assert_eq!(
+        (
+            &summary[0]["committed_value"],
+            &summary[0]["allocated_value"],
+            &summary[0]["delivered_value"]
+        ),
+        (
+            &json!({"amount": "9000000.00", "currency": "EUR"}),
+            &json!({"amount": "6000000.00", "currency": "EUR"}),
+            &json!({"amount": "0.00", "currency": "EUR"})
+        )
+    );
+    let table = db.qm(&["transfers", "--summary"]).ok().stdout.clone();
+    assert!(
+        table.contains("COMMITTED VALUE")
+            && table.contains("ALLOCATED VALUE")
+            && table.contains("DELIVERED VALUE")
+            && table.contains("6000000.00 EUR"),
+        "{table}"
     );
     // As of a time between them, only what is dated by then.
     let early = db
