@@ -158,6 +158,9 @@ pub fn detail(d: &TransferDetail) -> String {
             .map_or(String::new(), |a| format!(" under {a}"))
     );
     s += &format!("  as of {}: {}", time(d.as_of), d.state_text());
+    if d.time > d.as_of {
+        s += &format!(" (committed on {})", time(d.time));
+    }
     if !d.paused_by.is_empty() {
         s += &format!(", paused by {}", d.paused_by.join(", "));
     }

@@ -57,16 +57,19 @@ pub enum TransferState {
     Delivered,
     /// Everything cancelled before any was dispatched.
     Cancelled,
+    /// Declared, but committed after the as-of time: nothing of it counts yet.
+    NotYetCommitted,
 }
 
 impl TransferState {
-    pub const ALL: [TransferState; 6] = [
+    pub const ALL: [TransferState; 7] = [
         TransferState::Committed,
         TransferState::Allocated,
         TransferState::Dispatched,
         TransferState::InTransit,
         TransferState::Delivered,
         TransferState::Cancelled,
+        TransferState::NotYetCommitted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +80,7 @@ impl TransferState {
             TransferState::InTransit => "in_transit",
             TransferState::Delivered => "delivered",
             TransferState::Cancelled => "cancelled",
+            TransferState::NotYetCommitted => "not_yet_committed",
         }
     }
 
@@ -84,7 +88,12 @@ impl TransferState {
         TransferState::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    fn of(lines: &[LineFigures]) -> TransferState {
+    /// The state of a transfer committed at `committed_at`, as of `as_of`, from its lines'
+    /// figures then.
+    fn of(committed_at: Time, as_of: Time, lines: &[LineFigures]) -> TransferState {
+        if committed_at > as_of {
+            return TransferState::NotYetCommitted;
+        }
         let sum = |f: fn(&LineFigures) -> u64| lines.iter().map(|l| f(l) as u128).sum::<u128>();
         let committed = sum(|l| l.committed);
         let arrived = sum(|l| l.delivered) + sum(|l| l.sunk);
@@ -190,7 +199,8 @@ fn takes(ledger: &Ledger, t: TransferIdx, f: &TransferFilter<'_>) -> bool {
             .is_none_or(|i| s.record.lines.iter().any(|l| l.item == i))
 }
 
-/// Every transfer committed by `as_of` that the filter takes in, in the order declared.
+/// Every transfer committed by `as_of` that the filter takes in, in the order declared; with
+/// the filter's state `not_yet_committed`, those declared but committed after `as_of`.
 pub fn transfers_list(
     ledger: &Ledger,
     filter: &TransferFilter<'_>,
@@ -199,11 +209,13 @@ pub fn transfers_list(
     let mut out = Vec::new();
     for (t, s) in ledger.transfers().iter().enumerate() {
         let t = t as TransferIdx;
-        if s.record.time > as_of || !takes(ledger, t, filter) {
+        let later = s.record.time > as_of;
+        let wanted_later = filter.state == Some(TransferState::NotYetCommitted);
+        if later != wanted_later || !takes(ledger, t, filter) {
             continue;
         }
         let (figures, lines) = rows_of(ledger, t, as_of);
-        let state = TransferState::of(&figures);
+        let state = TransferState::of(s.record.time, as_of, &figures);
         if filter.state.is_some_and(|x| x != state) {
             continue;
         }
@@ -502,7 +514,7 @@ pub fn transfer_detail(ledger: &Ledger, id: &str, as_of: Time) -> Option<Transfe
         authority: s.record.authority.clone(),
         note: s.record.note.clone(),
         as_of,
-        state: TransferState::of(&figures),
+        state: TransferState::of(s.record.time, as_of, &figures),
         paused_by: paused_by(ledger, t, as_of),
         lines,
         allocations,

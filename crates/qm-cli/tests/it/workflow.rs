@@ -398,6 +398,56 @@ fn a_late_cancel_releases_a_later_allocation() {
 }
 
 #[test]
+fn a_transfer_committed_after_the_as_of_time_is_not_yet_committed() {
+    let db = Db::new();
+    let (master, _) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    db.apply_ok("fut.jsonl", &format!("{}\n", json!({"type": "transfer", "id": "FUT", "time": "2030-01-01", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 3}]})));
+    let show = db.qm(&["transfer", "show", "FUT", "--json"]).ok().json();
+    assert_eq!(show["state"], "not_yet_committed");
+    let table = db.qm(&["transfer", "show", "FUT"]).ok().stdout.clone();
+    assert!(
+        table.contains("not_yet_committed (committed on 2030-01-01T00:00:00Z)"),
+        "{table}"
+    );
+    for (state, ids) in [
+        ("cancelled", json!([])),
+        ("committed", json!([])),
+        ("not_yet_committed", json!(["FUT"])),
+    ] {
+        let list = db
+            .qm(&["transfers", "--state", state, "--json"])
+            .ok()
+            .json();
+        let got: Vec<Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].clone())
+            .collect();
+        assert_eq!(Value::Array(got), ids, "{state}");
+    }
+    let list = db
+        .qm(&["transfers", "--state", "not_yet_committed", "--json"])
+        .ok()
+        .json();
+    assert_eq!(list[0]["state"], "not_yet_committed");
+    // As of its time, it is committed, in both.
+    let at = ["--as-of", "2030-01-01"];
+    assert_eq!(
+        db.qm(&["transfer", "show", "FUT", at[0], at[1], "--json"])
+            .ok()
+            .json()["state"],
+        "committed"
+    );
+    assert_eq!(
+        db.qm(&["transfers", at[0], at[1], "--json"]).ok().json()[0]["state"],
+        "committed"
+    );
+    assert_eq!(db.qm(&["transfers", "--json"]).ok().json(), json!([]));
+}
+
+#[test]
 fn a_rejected_file_lists_its_errors_in_line_order() {
     let db = Db::new();
     let (master, wf) = workflow();
