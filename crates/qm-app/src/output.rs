@@ -36,7 +36,7 @@ impl<'a> From<qm_core::Balance<'a>> for Balance<'a> {
 /// pauses`): the report's own types, which serialise as these outputs (the review's fields
 /// in alphabetical order like those here).
 pub use qm_report::{
-    DepotQty, PauseRow, Review, ReviewItem, SummaryRow, TransferDetail, TransferRow,
+    CoveredRow, DepotQty, PauseRow, Review, ReviewItem, SummaryRow, TransferDetail, TransferRow,
 };
 
 /// One element of `qm apply --json` (an array, one per file in the order given).

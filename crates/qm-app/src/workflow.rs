@@ -125,13 +125,15 @@ impl App {
             for (_, r) in records {
                 let named = r.transfer_named().filter(|n| n.id == id);
                 if let Some(named) = named {
+                    let rid = r.id().unwrap_or_default();
                     detail.records.push(TouchRow {
                         kind: r.type_name().to_owned(),
-                        id: r.id().unwrap_or_default().to_owned(),
+                        id: rid.to_owned(),
                         time: Some(named.time),
                         batch: seq,
                         recorded_at: b.recorded_at,
                         recorded_by: b.recorded_by.clone(),
+                        within_pauses: detail.pauses_covering(r.type_name(), rid),
                     });
                 }
             }

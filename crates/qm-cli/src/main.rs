@@ -144,9 +144,10 @@ enum Command {
         /// Only transfers with a line of this item (its code).
         #[arg(long)]
         item: Option<String>,
-        /// Only transfers in this state (list only): committed, allocated, dispatched,
-        /// in_transit, delivered, cancelled.
-        #[arg(long, value_parser = parse_state_arg)]
+        /// Only transfers in this state (the list only: not with --summary or --totals):
+        /// committed, allocated, dispatched, in_transit, delivered, cancelled, or
+        /// not_yet_committed (declared, committed after --as-of; listed only when asked for).
+        #[arg(long, value_parser = parse_state_arg, conflicts_with_all = ["summary", "totals"])]
         state: Option<qm_report::TransferState>,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -218,7 +219,7 @@ enum TransferCommand {
 
 fn parse_state_arg(s: &str) -> Result<qm_report::TransferState, String> {
     qm_report::TransferState::parse(s).ok_or_else(|| {
-        format!("{s:?} is not a state: committed, allocated, dispatched, in_transit, delivered, cancelled")
+        format!("{s:?} is not a state: committed, allocated, dispatched, in_transit, delivered, cancelled, not_yet_committed")
     })
 }
 

@@ -22,8 +22,20 @@ pub fn summary(rows: &[SummaryRow]) -> String {
     let dw = width("DONOR", rows.iter().map(|r| r.donor.as_str()));
     let rw = width("RECIPIENT", rows.iter().map(|r| r.recipient.as_str()));
     let iw = width("ITEM", rows.iter().map(|r| r.item.as_str()));
+    let values: Vec<[String; 3]> = rows
+        .iter()
+        .map(|r| {
+            [
+                money(&r.committed_value),
+                money(&r.allocated_value),
+                money(&r.delivered_value),
+            ]
+        })
+        .collect();
+    let cvw = width("COMMITTED VALUE", values.iter().map(|v| v[0].as_str()));
+    let avw = width("ALLOCATED VALUE", values.iter().map(|v| v[1].as_str()));
     let mut s = format!(
-        "{:<dw$}  {:<rw$}  {:<iw$}  {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {}\n",
+        "{:<dw$}  {:<rw$}  {:<iw$}  {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {:<cvw$}  {:<avw$}  {}\n",
         "DONOR",
         "RECIPIENT",
         "ITEM",
@@ -33,11 +45,13 @@ pub fn summary(rows: &[SummaryRow]) -> String {
         "DISPATCHED",
         "DELIVERED",
         "IN TRANSIT",
-        "COMMITTED VALUE"
+        "COMMITTED VALUE",
+        "ALLOCATED VALUE",
+        "DELIVERED VALUE"
     );
-    for r in rows {
+    for (r, v) in rows.iter().zip(&values) {
         s += &format!(
-            "{:<dw$}  {:<rw$}  {:<iw$}  {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {}\n",
+            "{:<dw$}  {:<rw$}  {:<iw$}  {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {:<cvw$}  {:<avw$}  {}\n",
             r.donor,
             r.recipient,
             r.item,
@@ -47,7 +61,9 @@ pub fn summary(rows: &[SummaryRow]) -> String {
             group(r.dispatched as i128),
             group(r.delivered as i128),
             group(r.in_transit as i128),
-            money(&r.committed_value)
+            v[0],
+            v[1],
+            v[2]
         );
     }
     if rows.is_empty() {
@@ -142,6 +158,9 @@ pub fn detail(d: &TransferDetail) -> String {
             .map_or(String::new(), |a| format!(" under {a}"))
     );
     s += &format!("  as of {}: {}", time(d.as_of), d.state_text());
+    if d.time > d.as_of {
+        s += &format!(" (committed on {})", time(d.time));
+    }
     if !d.paused_by.is_empty() {
         s += &format!(", paused by {}", d.paused_by.join(", "));
     }
@@ -209,13 +228,21 @@ pub fn detail(d: &TransferDetail) -> String {
     s += "\n  RECORDS\n";
     for r in &d.records {
         s += &format!(
-            "  batch {:>6}  {:<10} {:<16} {}  recorded {} by {}\n",
+            "  batch {:>6}  {:<10} {:<16} {}  recorded {} by {}{}\n",
             r.batch,
             r.kind,
             r.id,
             r.time.map_or("-".into(), time),
             time(r.recorded_at),
-            r.recorded_by
+            r.recorded_by,
+            if r.within_pauses.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "  within pause {} (accepted before it was recorded)",
+                    r.within_pauses.join(", ")
+                )
+            }
         );
     }
     s
@@ -268,6 +295,31 @@ pub fn pauses(rows: &[PauseRow]) -> String {
         }
         if let Some(v) = &p.holds_back_value {
             s += &format!("  in all: {} {}\n", v.amount, v.currency);
+        }
+        if !p.accepted_before_recorded.is_empty() {
+            s += "  accepted before it was recorded, dated within it:\n";
+            let iw = width("", p.accepted_before_recorded.iter().map(|c| c.id.as_str()));
+            let tw = width(
+                "",
+                p.accepted_before_recorded
+                    .iter()
+                    .map(|c| c.transfer.as_str()),
+            );
+            let itw = width(
+                "",
+                p.accepted_before_recorded.iter().map(|c| c.item.as_str()),
+            );
+            for c in &p.accepted_before_recorded {
+                s += &format!(
+                    "    {:<8} {:<iw$}  {}  transfer {:<tw$}  {:>9} {:<itw$}\n",
+                    c.kind,
+                    c.id,
+                    time(c.time),
+                    c.transfer,
+                    group(c.qty),
+                    c.item
+                );
+            }
         }
     }
     if rows.is_empty() {

@@ -72,7 +72,7 @@ impl Section {
             Section::Stock => b"sto1",
             Section::Serials => b"ser1",
             Section::Ids => b"ids1",
-            Section::Transfers => b"trf1",
+            Section::Transfers => b"trf2",
             Section::Pauses => b"pau1",
             Section::Forecasts => b"fcs1",
             Section::Inventories => b"inv1",

@@ -22,7 +22,7 @@ pub mod render;
 pub mod review;
 pub mod transfers;
 
-pub use pauses::{pauses, PauseRow};
+pub use pauses::{pauses, CoveredRow, PauseRow};
 pub use review::{
     review, review_over, review_with, what_if, DepotQty, Figures, Review, ReviewItem,
     ReviewOptions, HORIZON_DEFAULT,

@@ -57,16 +57,19 @@ pub enum TransferState {
     Delivered,
     /// Everything cancelled before any was dispatched.
     Cancelled,
+    /// Declared, but committed after the as-of time: nothing of it counts yet.
+    NotYetCommitted,
 }
 
 impl TransferState {
-    pub const ALL: [TransferState; 6] = [
+    pub const ALL: [TransferState; 7] = [
         TransferState::Committed,
         TransferState::Allocated,
         TransferState::Dispatched,
         TransferState::InTransit,
         TransferState::Delivered,
         TransferState::Cancelled,
+        TransferState::NotYetCommitted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +80,7 @@ impl TransferState {
             TransferState::InTransit => "in_transit",
             TransferState::Delivered => "delivered",
             TransferState::Cancelled => "cancelled",
+            TransferState::NotYetCommitted => "not_yet_committed",
         }
     }
 
@@ -84,7 +88,12 @@ impl TransferState {
         TransferState::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    fn of(lines: &[LineFigures]) -> TransferState {
+    /// The state of a transfer committed at `committed_at`, as of `as_of`, from its lines'
+    /// figures then.
+    fn of(committed_at: Time, as_of: Time, lines: &[LineFigures]) -> TransferState {
+        if committed_at > as_of {
+            return TransferState::NotYetCommitted;
+        }
         let sum = |f: fn(&LineFigures) -> u64| lines.iter().map(|l| f(l) as u128).sum::<u128>();
         let committed = sum(|l| l.committed);
         let arrived = sum(|l| l.delivered) + sum(|l| l.sunk);
@@ -190,7 +199,8 @@ fn takes(ledger: &Ledger, t: TransferIdx, f: &TransferFilter<'_>) -> bool {
             .is_none_or(|i| s.record.lines.iter().any(|l| l.item == i))
 }
 
-/// Every transfer committed by `as_of` that the filter takes in, in the order declared.
+/// Every transfer committed by `as_of` that the filter takes in, in the order declared; with
+/// the filter's state `not_yet_committed`, those declared but committed after `as_of`.
 pub fn transfers_list(
     ledger: &Ledger,
     filter: &TransferFilter<'_>,
@@ -199,11 +209,13 @@ pub fn transfers_list(
     let mut out = Vec::new();
     for (t, s) in ledger.transfers().iter().enumerate() {
         let t = t as TransferIdx;
-        if s.record.time > as_of || !takes(ledger, t, filter) {
+        let later = s.record.time > as_of;
+        let wanted_later = filter.state == Some(TransferState::NotYetCommitted);
+        if later != wanted_later || !takes(ledger, t, filter) {
             continue;
         }
         let (figures, lines) = rows_of(ledger, t, as_of);
-        let state = TransferState::of(&figures);
+        let state = TransferState::of(s.record.time, as_of, &figures);
         if filter.state.is_some_and(|x| x != state) {
             continue;
         }
@@ -371,6 +383,10 @@ pub struct TouchRow {
     #[serde(serialize_with = "crate::ser_time")]
     pub recorded_at: Time,
     pub recorded_by: String,
+    /// The pauses whose span and scope cover it but that were recorded after it was
+    /// accepted (late pauses: it stands, and is shown); omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub within_pauses: Vec<String>,
 }
 
 impl TransferRow {
@@ -409,6 +425,38 @@ pub struct TransferDetail {
     /// The batches holding those records, for the facade to read.
     #[serde(skip)]
     pub batches: Vec<u64>,
+    /// The allocations and dispatches late pauses cover, for the facade to mark in
+    /// `records`: (type, id, the pauses).
+    #[serde(skip)]
+    pub within_pauses: Vec<(&'static str, String, Vec<String>)>,
+}
+
+impl TransferDetail {
+    /// The pauses that cover the record `kind`/`id` but were recorded after it.
+    pub fn pauses_covering(&self, kind: &str, id: &str) -> Vec<String> {
+        self.within_pauses
+            .iter()
+            .find(|(k, i, _)| *k == kind && i == id)
+            .map(|x| x.2.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Per allocation or dispatch of transfer `t` that a pause covers (scope and span) but that
+/// was accepted before the pause was recorded: (type, id, those pauses in recording order).
+fn within_pauses(ledger: &Ledger, t: TransferIdx) -> Vec<(&'static str, String, Vec<String>)> {
+    let mut out: Vec<(&'static str, String, Vec<String>)> = Vec::new();
+    for (p, pause) in ledger.pauses().iter().enumerate() {
+        for r in ledger.accepted_before_pause(p as u32, t) {
+            let kind = r.kind.type_name();
+            let id = &*r.id;
+            match out.iter_mut().find(|x| x.0 == kind && x.1 == id) {
+                Some(x) => x.2.push(pause.record.id.clone()),
+                None => out.push((kind, id.to_owned(), vec![pause.record.id.clone()])),
+            }
+        }
+    }
+    out
 }
 
 /// One transfer in full as of `as_of`; `records` is left for the facade to fill from
@@ -466,13 +514,14 @@ pub fn transfer_detail(ledger: &Ledger, id: &str, as_of: Time) -> Option<Transfe
         authority: s.record.authority.clone(),
         note: s.record.note.clone(),
         as_of,
-        state: TransferState::of(&figures),
+        state: TransferState::of(s.record.time, as_of, &figures),
         paused_by: paused_by(ledger, t, as_of),
         lines,
         allocations,
         cancellations,
         records: Vec::new(),
         batches: s.batches.clone(),
+        within_pauses: within_pauses(ledger, t),
     })
 }
 

@@ -230,7 +230,7 @@ fn a_snapshot_in_another_format_is_replayed_and_verify_says_it_is_outdated() {
             let at = snap
                 .bytes
                 .windows(4)
-                .position(|w| w == b"trf1")
+                .position(|w| w == b"trf2")
                 .expect("the transfers section");
             snap.bytes[at + 3] = b'0';
             snap.checksum = qm_store::snapshot_checksum(snap.seq, snap.head_hash, &snap.bytes);

@@ -103,7 +103,8 @@ fn check_workflow(db: &Db) {
         json!([{"id": "P1", "reason": "stockpile review", "by": "OSD", "since": "2025-07-01T00:00:00Z", "review_by": "2025-08-01T00:00:00Z",
                 "scope": {"items": ["PAC3"], "recipient": "UA"},
                 "holds_back": [{"recipient": "UA", "item": "PAC3", "qty": 18, "value": {"amount": "72000000.00", "currency": "USD"}}],
-                "holds_back_value": {"amount": "72000000.00", "currency": "USD"}}])
+                "holds_back_value": {"amount": "72000000.00", "currency": "USD"},
+                "accepted_before_recorded": []}])
     );
     assert_eq!(
         db.qm(&["pauses", "--as-of", "2025-06-30", "--json"])
@@ -192,6 +193,14 @@ fn check_workflow(db: &Db) {
         t.contains("T1") && t.contains("in_transit") && t.contains("P1"),
         "{t}"
     );
+    // Options of the list only conflict with the views that would ignore them.
+    for view in ["--summary", "--totals"] {
+        let r = db.qm(&["transfers", view, "--state", "delivered", "--json"]);
+        r.expect_code(2);
+        assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+    }
+    db.qm(&["transfers", "--summary", "--totals"])
+        .expect_code(2);
     let t = db.qm(&["transfers", "--totals"]).ok().stdout.clone();
     assert!(t.contains("air defence"), "{t}");
 
@@ -225,6 +234,240 @@ fn the_workflow_through_the_binary_on_the_embedded_file() {
 #[test]
 fn the_workflow_through_the_binary_on_postgres() {
     check_workflow(&Db::postgres());
+}
+
+/// The acceptance scenario of a late pause: it undoes nothing, and `transfer show` and `qm
+/// pauses` show the records it covers that were accepted before it was recorded.
+fn check_late_pause(db: &Db) {
+    let (master, _) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    let mut wf = Jsonl::new();
+    wf.push(json!({"type": "transfer", "id": "T1", "time": "2025-01-15", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 30, "value": {"amount": "9000000", "currency": "EUR"}}]}))
+        .push(json!({"type": "allocate", "id": "A1", "time": "2025-03-05", "transfer": "T1", "item": "PAC3", "qty": 20, "from": "DEPOT-A"}))
+        .push(json!({"type": "movement", "id": "m1", "time": "2025-03-10", "item": "PAC3", "qty": 5, "from": "DEPOT-A", "to": "SHIP", "transfer": "T1"}))
+        .push(json!({"type": "movement", "id": "m0", "time": "2025-02-20", "item": "AMMO", "qty": 1, "from": "DEPOT-A", "to": "SHIP"}));
+    db.apply_ok("wf.jsonl", &wf.text());
+    db.apply_ok("pause.jsonl", &format!("{}\n", json!({"type": "pause", "id": "P1", "time": "2025-03-01", "reason": "late review", "by": "SecDef", "items": ["PAC3"]})));
+    // Recorded after the pause and inside it: refused, as ever.
+    let bad = db.file("bad.jsonl", &format!("{}\n", json!({"type": "allocate", "id": "A2", "time": "2025-03-06", "transfer": "T1", "item": "PAC3", "qty": 1, "from": "DEPOT-A"})));
+    db.qm(&["apply", &bad]).expect_code(1);
+
+    let show = db.qm(&["transfer", "show", "T1", "--json"]).ok().json();
+    let marks: Vec<(String, Value)> = show["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r.get("within_pauses").cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            ("T1".to_owned(), Value::Null),
+            ("A1".to_owned(), json!(["P1"])),
+            ("m1".to_owned(), json!(["P1"]))
+        ]
+    );
+    let table = db.qm(&["transfer", "show", "T1"]).ok().stdout.clone();
+    assert!(
+        table.contains("within pause P1 (accepted before it was recorded)"),
+        "{table}"
+    );
+    let pauses = db.qm(&["pauses", "--json"]).ok().json();
+    assert_eq!(
+        pauses[0]["accepted_before_recorded"],
+        json!([
+            {"id": "A1", "type": "allocate", "transfer": "T1", "item": "PAC3", "qty": 20, "time": "2025-03-05T00:00:00Z"},
+            {"id": "m1", "type": "movement", "transfer": "T1", "item": "PAC3", "qty": 5, "time": "2025-03-10T00:00:00Z"}
+        ])
+    );
+    // What it holds back is valued as the donor view values the line: its own value (EUR),
+    // pro rata (25 of 30), not the item's unit value (USD).
+    assert_eq!(
+        pauses[0]["holds_back"],
+        json!([{"recipient": "UA", "item": "PAC3", "qty": 25, "value": {"amount": "7500000.00", "currency": "EUR"}}])
+    );
+    assert_eq!(
+        pauses[0]["holds_back_value"],
+        json!({"amount": "7500000.00", "currency": "EUR"})
+    );
+    let summary = db.qm(&["transfers", "--summary", "--json"]).ok().json();
+    assert_eq!(
+        (
+            &summary[0]["committed_value"],
+            &summary[0]["allocated_value"],
+            &summary[0]["delivered_value"]
+        ),
+        (
+            &json!({"amount": "9000000.00", "currency": "EUR"}),
+            &json!({"amount": "6000000.00", "currency": "EUR"}),
+            &json!({"amount": "0.00", "currency": "EUR"})
+        )
+    );
+    let table = db.qm(&["transfers", "--summary"]).ok().stdout.clone();
+    assert!(
+        table.contains("COMMITTED VALUE")
+            && table.contains("ALLOCATED VALUE")
+            && table.contains("DELIVERED VALUE")
+            && table.contains("6000000.00 EUR"),
+        "{table}"
+    );
+    // As of a time between them, only what is dated by then.
+    let early = db
+        .qm(&["pauses", "--as-of", "2025-03-07", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        early[0]["accepted_before_recorded"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let table = db.qm(&["pauses"]).ok().stdout.clone();
+    assert!(table.contains("accepted before it was recorded"), "{table}");
+    assert!(table.contains("m1"), "{table}");
+    // The export rebuilds the same marks: file order is recording order.
+    let again = Db::new();
+    again.apply_ok("export.jsonl", &db.export());
+    assert_eq!(again.qm(&["pauses", "--json"]).ok().json(), pauses);
+    db.qm(&["verify"]).ok();
+}
+
+#[test]
+fn a_late_pause_shows_what_it_covers_on_the_embedded_file() {
+    check_late_pause(&Db::new());
+}
+
+#[test]
+fn a_late_pause_shows_what_it_covers_on_postgres() {
+    check_late_pause(&Db::postgres());
+}
+
+#[test]
+fn a_late_cancel_releases_a_later_allocation() {
+    let db = Db::new();
+    let (master, _) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    let mut wf = Jsonl::new();
+    wf.push(json!({"type": "transfer", "id": "T1", "time": "2025-01-15", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 30}]}))
+        .push(json!({"type": "allocate", "id": "A1", "time": "2025-02-01", "transfer": "T1", "item": "PAC3", "qty": 20, "from": "DEPOT-A"}))
+        .push(json!({"type": "movement", "id": "m1", "time": "2025-03-01", "item": "PAC3", "qty": 15, "from": "DEPOT-A", "to": "SHIP", "transfer": "T1"}));
+    db.apply_ok("wf.jsonl", &wf.text());
+    let over = db.file("over.jsonl", &format!("{}\n", json!({"type": "cancel", "id": "C0", "time": "2025-01-20", "transfer": "T1", "item": "PAC3", "qty": 16})));
+    let r = db.qm(&["apply", &over]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains(r#"over.jsonl:1: field "qty": cancelling 16 of "PAC3" would take transfer "T1"'s commitment from 30 to 14, below the 15 already dispatched"#),
+        "{}",
+        r.stderr
+    );
+    db.apply_ok("cancel.jsonl", &format!("{}\n", json!({"type": "cancel", "id": "C1", "time": "2025-01-20", "transfer": "T1", "item": "PAC3", "qty": 12})));
+    let show = db.qm(&["transfer", "show", "T1", "--json"]).ok().json();
+    assert_eq!(
+        (
+            &show["lines"][0]["committed"],
+            &show["lines"][0]["allocated"]
+        ),
+        (&json!(18), &json!(18))
+    );
+    assert_eq!(
+        show["cancellations"][0]["lines"],
+        json!([{"item": "PAC3", "cancelled": 12, "released": 2}])
+    );
+    db.apply_ok(
+        "rest.jsonl",
+        &format!(
+            "{}\n",
+            json!({"type": "cancel", "id": "C2", "time": "2025-01-20", "transfer": "T1"})
+        ),
+    );
+    let show = db.qm(&["transfer", "show", "T1", "--json"]).ok().json();
+    assert_eq!(
+        (
+            &show["lines"][0]["committed"],
+            &show["lines"][0]["allocated"]
+        ),
+        (&json!(15), &json!(15))
+    );
+    db.qm(&["verify"]).ok();
+}
+
+#[test]
+fn a_transfer_committed_after_the_as_of_time_is_not_yet_committed() {
+    let db = Db::new();
+    let (master, _) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    db.apply_ok("fut.jsonl", &format!("{}\n", json!({"type": "transfer", "id": "FUT", "time": "2030-01-01", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 3}]})));
+    let show = db.qm(&["transfer", "show", "FUT", "--json"]).ok().json();
+    assert_eq!(show["state"], "not_yet_committed");
+    let table = db.qm(&["transfer", "show", "FUT"]).ok().stdout.clone();
+    assert!(
+        table.contains("not_yet_committed (committed on 2030-01-01T00:00:00Z)"),
+        "{table}"
+    );
+    for (state, ids) in [
+        ("cancelled", json!([])),
+        ("committed", json!([])),
+        ("not_yet_committed", json!(["FUT"])),
+    ] {
+        let list = db
+            .qm(&["transfers", "--state", state, "--json"])
+            .ok()
+            .json();
+        let got: Vec<Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].clone())
+            .collect();
+        assert_eq!(Value::Array(got), ids, "{state}");
+    }
+    let list = db
+        .qm(&["transfers", "--state", "not_yet_committed", "--json"])
+        .ok()
+        .json();
+    assert_eq!(list[0]["state"], "not_yet_committed");
+    // As of its time, it is committed, in both.
+    let at = ["--as-of", "2030-01-01"];
+    assert_eq!(
+        db.qm(&["transfer", "show", "FUT", at[0], at[1], "--json"])
+            .ok()
+            .json()["state"],
+        "committed"
+    );
+    assert_eq!(
+        db.qm(&["transfers", at[0], at[1], "--json"]).ok().json()[0]["state"],
+        "committed"
+    );
+    assert_eq!(db.qm(&["transfers", "--json"]).ok().json(), json!([]));
+}
+
+#[test]
+fn a_rejected_file_lists_its_errors_in_line_order() {
+    let db = Db::new();
+    let (master, wf) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    db.apply_ok("wf.jsonl", &wf.text());
+    // A changed allocation on line 2, a changed transfer (a declaration, judged first) on line
+    // 3, and a shortfall (found on the final state) on line 1.
+    let mut bad = Jsonl::new();
+    bad.mv("big", "2025-01-02", "AMMO", 5000, "DEPOT-B", "SHIP")
+        .push(json!({"type": "allocate", "id": "A1", "time": "2025-02-02", "transfer": "T1", "item": "PAC3", "qty": 21, "from": "DEPOT-A"}))
+        .push(json!({"type": "transfer", "id": "T1", "time": "2025-02-01", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 31}]}));
+    let f = db.file("mix.jsonl", &bad.text());
+    let r = db.qm(&["apply", &f]);
+    r.expect_code(1);
+    let lines: Vec<u32> = r
+        .stderr
+        .lines()
+        .filter_map(|l| l.split(':').nth(1)?.parse().ok())
+        .collect();
+    assert_eq!(lines, [1, 2, 3], "{}", r.stderr);
 }
 
 #[test]

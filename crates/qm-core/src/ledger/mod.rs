@@ -51,7 +51,7 @@ pub use serials::{Serial, SerialMove};
 pub use stock::{KeyIdx, KeyRef, LotIdx, OrgStock};
 pub use transfers::{
     AllocationState, CancelLine, CancelState, Earmark, FloorBreach, LineEvent, LineFigures,
-    LineState, Stage, TransferIdx, TransferState,
+    LineState, ShipmentKind, ShipmentRecord, Stage, TransferIdx, TransferState,
 };
 
 use crate::idhash::{id_hash, PassThroughBuild};
@@ -132,27 +132,34 @@ pub(crate) fn known<R: FirstDifference>(
     })
 }
 
-/// Collects errors up to the cap.
+/// Collects a batch's errors: at most one per record from applying it, and at most one per
+/// balance, serial, line or earmark from the checks on the final state, so O(batch).
 #[derive(Default)]
 pub(crate) struct Errors {
     list: Vec<RecordError>,
-    more: usize,
 }
 
 impl Errors {
     pub(crate) fn push(&mut self, index: usize, field: &'static str, violation: Violation) {
-        if self.list.len() < Rejection::MAX_ERRORS {
-            self.list.push(RecordError {
-                index,
-                field,
-                violation,
-            });
-        } else {
-            self.more += 1;
-        }
+        self.list.push(RecordError {
+            index,
+            field,
+            violation,
+        });
     }
     fn is_empty(&self) -> bool {
-        self.list.is_empty() && self.more == 0
+        self.list.is_empty()
+    }
+    /// The rejection: errors in the order of the records they blame (stably, so one record's
+    /// errors keep the order they were found in), the first [`Rejection::MAX_ERRORS`] listed.
+    fn into_rejection(mut self) -> Rejection {
+        self.list.sort_by_key(|e| e.index);
+        let more = self.list.len().saturating_sub(Rejection::MAX_ERRORS);
+        self.list.truncate(Rejection::MAX_ERRORS);
+        Rejection {
+            errors: self.list,
+            more,
+        }
     }
 }
 
@@ -426,10 +433,7 @@ impl Ledger {
             .check(&self.master, batch, &cx.effects, &mut errors);
         if !errors.is_empty() {
             self.rollback();
-            return Err(Rejection {
-                errors: errors.list,
-                more: errors.more,
-            });
+            return Err(errors.into_rejection());
         }
         new_records.sort_unstable();
         if !new_records.is_empty() {
@@ -898,6 +902,30 @@ impl Ledger {
     /// Whether a pause stands at `t`.
     pub fn pause_stands_at(&self, p: &PauseState, t: Time) -> bool {
         self.pauses.stands_at(p, t)
+    }
+    /// The allocations and dispatches under transfer `t` that pause `p` (its index in
+    /// [`Ledger::pauses`]) covers but that were accepted before it was recorded: in its scope,
+    /// dated within its span (from its time until its resumption), in recording order. They
+    /// stand (a late pause undoes nothing); reports show them. O(the transfer's shipments).
+    pub fn accepted_before_pause(
+        &self,
+        p: u32,
+        t: TransferIdx,
+    ) -> impl Iterator<Item = &ShipmentRecord> + '_ {
+        let pause = &self.pauses.list.list[p as usize];
+        let state = &self.transfers.list.list[t as usize];
+        let until = self.pauses.until(pause);
+        let scope: Vec<bool> = state
+            .lines
+            .iter()
+            .map(|l| pauses::Pauses::in_scope(&self.master, pause, state, t, l.item))
+            .collect();
+        state.shipments.iter().filter(move |r| {
+            p >= r.pauses_before
+                && scope[r.line as usize]
+                && pause.record.time <= r.time
+                && until.is_none_or(|u| r.time < u)
+        })
     }
     /// Whether a pause's scope takes in `item` of transfer `t`.
     pub fn pause_in_scope(&self, p: &PauseState, t: TransferIdx, item: ItemIdx) -> bool {

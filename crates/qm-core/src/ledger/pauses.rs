@@ -61,6 +61,11 @@ impl Pauses {
         self.resumes.rollback(|r| &r.record.id);
     }
 
+    /// How many pauses are recorded so far (the index the next one gets).
+    pub(crate) fn recorded(&self) -> u32 {
+        self.list.list.len() as u32
+    }
+
     /// When the pause stops standing (`None`: it stands for ever, so far).
     pub(crate) fn until(&self, p: &PauseState) -> Option<Time> {
         p.resumed_by

@@ -134,9 +134,9 @@ impl LineState {
         f
     }
 
-    /// The earliest time at `from` or later when the line's allocations exceed what it
-    /// commits, with the committed and allocated quantities then.
-    fn over_commitment_from(&self, transfer_time: Time, from: Time) -> Option<(Time, u64, u64)> {
+    /// The line's commitment and allocations (less releases) at `from` and at every later
+    /// time either changes: `(time, committed, allocated)`, ascending, the first at `from`.
+    fn commitment_from(&self, transfer_time: Time, from: Time) -> Vec<(Time, i128, i128)> {
         let mut deltas: Vec<(Time, i128, i128)> = Vec::with_capacity(self.events.len() + 1);
         deltas.push((transfer_time, self.qty as i128, 0));
         for e in &self.events {
@@ -150,16 +150,13 @@ impl LineState {
         }
         deltas.sort_by_key(|d| d.0);
         let (mut committed, mut allocated) = (0i128, 0i128);
-        let found = |at: Time, c: i128, a: i128| (at, c.max(0) as u64, a.max(0) as u64);
         let mut i = 0;
         while i < deltas.len() && deltas[i].0 <= from {
             committed += deltas[i].1;
             allocated += deltas[i].2;
             i += 1;
         }
-        if allocated > committed {
-            return Some(found(from, committed, allocated));
-        }
+        let mut out = vec![(from, committed, allocated)];
         while i < deltas.len() {
             let at = deltas[i].0;
             while i < deltas.len() && deltas[i].0 == at {
@@ -167,11 +164,18 @@ impl LineState {
                 allocated += deltas[i].2;
                 i += 1;
             }
-            if allocated > committed {
-                return Some(found(at, committed, allocated));
-            }
+            out.push((at, committed, allocated));
         }
-        None
+        out
+    }
+
+    /// The earliest time at `from` or later when the line's allocations exceed what it
+    /// commits, with the committed and allocated quantities then.
+    fn over_commitment_from(&self, transfer_time: Time, from: Time) -> Option<(Time, u64, u64)> {
+        self.commitment_from(transfer_time, from)
+            .into_iter()
+            .find(|&(_, c, a)| a > c)
+            .map(|(at, c, a)| (at, c.max(0) as u64, a.max(0) as u64))
     }
 
     fn insert(&mut self, e: LineEvent) -> usize {
@@ -190,6 +194,44 @@ pub struct TransferState {
     pub lines: Vec<LineState>,
     /// The batches that hold records touching the transfer, ascending.
     pub batches: Vec<u64>,
+    /// Its allocations and dispatches, the records a pause refuses, in recording order.
+    pub shipments: Vec<ShipmentRecord>,
+}
+
+/// Which record a [`ShipmentRecord`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ShipmentKind {
+    /// An `allocate` record.
+    Allocation,
+    /// A `movement` leaving a depot of the donor under the transfer.
+    Dispatch,
+}
+
+impl ShipmentKind {
+    pub const ALL: [ShipmentKind; 2] = [ShipmentKind::Allocation, ShipmentKind::Dispatch];
+
+    /// The record's interchange type.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ShipmentKind::Allocation => "allocate",
+            ShipmentKind::Dispatch => "movement",
+        }
+    }
+}
+
+/// An accepted allocation or dispatch under a transfer: what a pause in scope refuses, kept
+/// so that reports can show those a late pause covers (dated within its span, accepted
+/// before it was recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentRecord {
+    pub kind: ShipmentKind,
+    pub id: Box<str>,
+    pub line: u32,
+    pub time: Time,
+    pub qty: u64,
+    /// How many pauses were recorded before it: it was accepted before the pause of index
+    /// `p` (in recording order) exactly when `p >= pauses_before`.
+    pub pauses_before: u32,
 }
 
 impl TransferState {
@@ -320,6 +362,9 @@ enum Undo {
     Batch {
         transfer: u32,
     },
+    Shipment {
+        transfer: u32,
+    },
     Label(Box<str>),
 }
 
@@ -370,6 +415,9 @@ impl Transfers {
                 Undo::Batch { transfer } if (transfer as usize) < transfers => {
                     self.list.list[transfer as usize].batches.pop();
                 }
+                Undo::Shipment { transfer } if (transfer as usize) < transfers => {
+                    self.list.list[transfer as usize].shipments.pop();
+                }
                 Undo::Label(label) => {
                     self.labels.remove(&label);
                 }
@@ -414,6 +462,11 @@ impl Transfers {
             batches.push(seq);
             self.undo.push(Undo::Batch { transfer: t });
         }
+    }
+
+    fn shipment(&mut self, t: TransferIdx, r: ShipmentRecord) {
+        self.list.list[t as usize].shipments.push(r);
+        self.undo.push(Undo::Shipment { transfer: t });
     }
 
     fn line_event(&mut self, t: TransferIdx, line: u32, e: LineEvent) {
@@ -493,6 +546,7 @@ impl Transfers {
                 recipient,
                 lines,
                 batches: vec![seq],
+                shipments: Vec::new(),
             },
         );
         Ok(Declared::New)
@@ -649,6 +703,17 @@ impl Transfers {
             ));
         }
         self.touch(t, cx.seq);
+        self.shipment(
+            t,
+            ShipmentRecord {
+                kind: ShipmentKind::Allocation,
+                id: a.id.as_str().into(),
+                line,
+                time: a.time,
+                qty: a.qty,
+                pauses_before: pauses.recorded(),
+            },
+        );
         self.allocations.push(
             &a.id,
             AllocationState {
@@ -725,6 +790,17 @@ impl Transfers {
                 },
             );
             cx.effects.dispatches.push((index, earmark, m.time));
+            self.shipment(
+                t,
+                ShipmentRecord {
+                    kind: ShipmentKind::Dispatch,
+                    id: m.id.as_str().into(),
+                    line,
+                    time: m.time,
+                    qty: m.qty,
+                    pauses_before: pauses.recorded(),
+                },
+            );
         }
         if let Some(line) = line {
             let stage = if to_org == recipient && from_org != recipient {
@@ -822,9 +898,11 @@ impl Transfers {
                     },
                 ));
             }
-            let new_committed = f.committed - q;
-            let mut to_release = f.allocated.saturating_sub(new_committed);
-            let mut released = 0u64;
+            // Release what the line's allocations would stand above the new commitment, at
+            // the cancellation's time and at every later time they would (a late cancellation
+            // releases a later allocation at that allocation's time): the newest earmarks
+            // first, each as far as it stands from then on.
+            let points = l.commitment_from(transfer_time, c.time);
             // Newest allocations first: the earmarks of this line, latest made first.
             let mine: Vec<u32> = (0..self.earmarks.len() as u32)
                 .rev()
@@ -833,41 +911,51 @@ impl Transfers {
                     e.transfer == t && e.line == line
                 })
                 .collect();
-            for e in mine {
-                if to_release == 0 {
-                    break;
-                }
-                let (lowest, _) = self.earmarks[e as usize].lowest_from(c.time);
-                let take = to_release.min(lowest.max(0) as u64);
-                if take == 0 {
+            let mut released = 0u64;
+            for (at, committed, allocated) in points {
+                let excess = allocated - released as i128 - (committed - q as i128);
+                if excess <= 0 {
                     continue;
                 }
-                let key = self.earmarks[e as usize].key;
-                self.earmark_event(e, c.time, -(take as i64));
-                if !stock.earmark(key, donor, c.time, -(take as i64)) {
-                    let k = stock.key_ref(key);
-                    return Err((
-                        "transfer",
-                        Violation::VolumeExceeded {
-                            holder: master.holder(k.holder).id.clone(),
-                            item: master.item(k.item).code.clone(),
-                            lot: stock.lot_name(k.lot).map(str::to_owned),
-                        },
-                    ));
+                let mut to_release = excess as u64;
+                let mut released_at = 0u64;
+                for &e in &mine {
+                    if to_release == 0 {
+                        break;
+                    }
+                    let (lowest, _) = self.earmarks[e as usize].lowest_from(at);
+                    let take = to_release.min(lowest.max(0) as u64);
+                    if take == 0 {
+                        continue;
+                    }
+                    let key = self.earmarks[e as usize].key;
+                    self.earmark_event(e, at, -(take as i64));
+                    if !stock.earmark(key, donor, at, -(take as i64)) {
+                        let k = stock.key_ref(key);
+                        return Err((
+                            "transfer",
+                            Violation::VolumeExceeded {
+                                holder: master.holder(k.holder).id.clone(),
+                                item: master.item(k.item).code.clone(),
+                                lot: stock.lot_name(k.lot).map(str::to_owned),
+                            },
+                        ));
+                    }
+                    to_release -= take;
+                    released_at += take;
                 }
-                to_release -= take;
-                released += take;
-            }
-            if released > 0 {
-                self.line_event(
-                    t,
-                    line,
-                    LineEvent {
-                        time: c.time,
-                        stage: Stage::Released,
-                        qty: released,
-                    },
-                );
+                if released_at > 0 {
+                    self.line_event(
+                        t,
+                        line,
+                        LineEvent {
+                            time: at,
+                            stage: Stage::Released,
+                            qty: released_at,
+                        },
+                    );
+                    released += released_at;
+                }
             }
             if q > 0 {
                 self.line_event(
@@ -928,9 +1016,15 @@ impl Transfers {
                     .map(|x| x.0)
                     .max()
                     .unwrap_or(index);
+                // A cancellation is named by the field that sets how much it cancels.
+                let field = match &batch[blame] {
+                    Record::Cancel(c) if c.qty.is_none() && c.item.is_some() => "item",
+                    Record::Cancel(c) if c.qty.is_none() => "transfer",
+                    _ => "qty",
+                };
                 errors.push(
                     blame,
-                    "qty",
+                    field,
                     Violation::OverCommitted {
                         transfer: state.record.id.clone(),
                         item: master.item(l.item).code.clone(),
@@ -1011,8 +1105,9 @@ impl Transfers {
                 || t.lines
                     .iter()
                     .any(|l| l.item as usize >= master.items.len())
+                || t.shipments.iter().any(|x| x.line as usize >= t.lines.len())
             {
-                return r.err("transfer refers to an unknown org or item");
+                return r.err("transfer refers to an unknown org, item or line");
             }
             if out.list.get(&t.record.id).is_some() {
                 return r.err("transfer listed twice");
@@ -1100,6 +1195,15 @@ enc_struct!(Cancel {
     by
 });
 crate::codec::enc_enum!(Stage);
+crate::codec::enc_enum!(ShipmentKind);
+enc_struct!(ShipmentRecord {
+    kind,
+    id,
+    line,
+    time,
+    qty,
+    pauses_before
+});
 enc_struct!(LineEvent { time, stage, qty });
 enc_struct!(LineState { item, qty, events });
 enc_struct!(TransferState {
@@ -1107,7 +1211,8 @@ enc_struct!(TransferState {
     donor,
     recipient,
     lines,
-    batches
+    batches,
+    shipments
 });
 enc_struct!(Earmark {
     transfer,

@@ -414,6 +414,70 @@ fn a_cancellation_lowers_the_commitment_never_below_dispatched_and_releases_earm
 }
 
 #[test]
+fn a_late_cancellation_releases_allocations_made_after_it() {
+    // Recorded after an allocation (at 20) and a dispatch (at 30) it predates: the commitment
+    // falls from 15 on, and the allocation is released above it from its own time; never below
+    // what is dispatched later (15).
+    check_at(
+        "xfer t1 10 us>ua drone:30; alloc a1 20 t1 drone 20 d1; mv x1 30 drone 15 d1>hub transfer=t1
+         ---
+         cancel c1 15 t1 drone 12
+         ---
+         cancel c2 15 t1 drone 4
+         ---
+         cancel c3 16 t1",
+        &["15", "16", "20", "30"],
+        expect![[r#"
+            batch 1: ok, 3 new, 0 duplicate
+            batch 2: ok, 1 new, 0 duplicate
+            batch 3: rejected
+              record 1: field "qty": cancelling 4 of "drone" would take transfer "t1"'s commitment from 18 to 14, below the 15 already dispatched
+            batch 4: ok, 1 new, 0 duplicate
+            at 15:
+              t1 drone: committed 18 cancelled 12 allocated 0 dispatched 0 delivered 0 in_transit 0
+              us drone: on hand 150 available 150
+            at 16:
+              t1 drone: committed 15 cancelled 15 allocated 0 dispatched 0 delivered 0 in_transit 0
+              us drone: on hand 150 available 150
+            at 20:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 0 delivered 0 in_transit 0
+              earmarked at d1 drone: 15
+              us drone: on hand 150 available 135
+            at 30:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 15 delivered 0 in_transit 15
+              us drone: on hand 135 available 135
+            now:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 15 delivered 0 in_transit 15
+              us drone: on hand 135 available 135
+        "#]],
+    );
+}
+
+#[test]
+fn a_late_cancellation_of_the_whole_remainder_keeps_what_is_dispatched_later() {
+    // No item, no qty: the undispatched remainder as recorded (30 committed less the 15
+    // dispatched at 30), so 15 stay committed from 15 on and 5 of the allocation is released
+    // at its own time.
+    check_at(
+        "xfer t1 10 us>ua drone:30; alloc a1 20 t1 drone 20 d1; mv x1 30 drone 15 d1>hub transfer=t1
+         ---
+         cancel c1 15 t1",
+        &["20"],
+        expect![[r#"
+            batch 1: ok, 3 new, 0 duplicate
+            batch 2: ok, 1 new, 0 duplicate
+            at 20:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 0 delivered 0 in_transit 0
+              earmarked at d1 drone: 15
+              us drone: on hand 150 available 135
+            now:
+              t1 drone: committed 15 cancelled 15 allocated 15 dispatched 15 delivered 0 in_transit 15
+              us drone: on hand 135 available 135
+        "#]],
+    );
+}
+
+#[test]
 fn records_about_transfers_name_what_is_wrong() {
     check(
         "xfer t1 10 us>ua drone:30
@@ -519,5 +583,74 @@ fn a_rejected_batch_leaves_no_workflow_state_behind() {
     assert_eq!(
         Ledger::decode_snapshot(&bytes).unwrap().encode_snapshot(),
         bytes
+    );
+}
+
+#[test]
+fn a_late_pause_undoes_nothing_and_names_what_it_covers() {
+    // Late pauses recorded after an allocation and a dispatch dated within them (which stand
+    // and are named; a0, dated before p1, only by p2), then an allocation within p1 (refused)
+    // and one after p1's resumption (refused by p2, which still stands).
+    let mut h = Harness::new();
+    let batches = parse_batches(&format!(
+        "{SETUP}
+         ---
+         xfer t1 10 us>ua drone:30,shell:5; alloc a1 20 t1 drone 20 d1; mv x1 25 drone 5 d1>hub transfer=t1
+         alloc a0 11 t1 drone 1 d2
+         ---
+         pause p1 15 items=drone; resume r1 40 p1; pause p2 5 transfer=t1
+         ---
+         alloc a2 21 t1 drone 1 d1
+         ---
+         alloc a3 41 t1 drone 1 d1"
+    ));
+    let mut out = String::new();
+    for b in &batches {
+        out += &match h.apply(b) {
+            Ok(_) => "ok\n".to_owned(),
+            Err(r) => format!("rejected: {}\n", r.errors[0]),
+        };
+    }
+    let l = &h.ledger;
+    let t = l.transfer_idx("t1").unwrap();
+    for (p, pause) in l.pauses().iter().enumerate() {
+        let covered: Vec<String> = l
+            .accepted_before_pause(p as u32, t)
+            .map(|r| format!("{} {} {}", r.kind.type_name(), r.id, r.qty))
+            .collect();
+        out += &format!("{}: {}\n", pause.record.id, covered.join(", "));
+    }
+    expect![[r#"
+        ok
+        ok
+        ok
+        ok
+        rejected: record 1: field "transfer": pause "p1" stands at 1970-01-01T00:00:21Z (since 1970-01-01T00:00:15Z): stockpile review
+        rejected: record 1: field "transfer": pause "p2" stands at 1970-01-01T00:00:41Z (since 1970-01-01T00:00:05Z): stockpile review
+        p1: allocate a1 20, movement x1 5
+        p2: allocate a1 20, movement x1 5, allocate a0 1
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn a_rejection_lists_its_errors_in_record_order() {
+    // The transfer is a declaration, judged first; the final-state check of the shortfall
+    // comes last: listed by record all the same.
+    check(
+        "xfer t1 10 us>ua drone:30; alloc a1 11 t1 drone 5 d1
+         ---
+         mv y1 12 drone 500 d2>hub; alloc a1 11 t1 drone 6 d1; xfer t1 10 us>ua drone:31",
+        expect![[r#"
+            batch 1: ok, 2 new, 0 duplicate
+            batch 2: rejected
+              record 1: field "qty": balance of "drone" at "d2" would go negative at 1970-01-01T00:00:12Z: short by 450
+              record 2: field "id": allocate id "a1" is already used by a different allocate (field "qty" differs)
+              record 3: field "id": transfer id "t1" is already used by a different transfer (field "lines" differs)
+            now:
+              t1 drone: committed 30 cancelled 0 allocated 5 dispatched 0 delivered 0 in_transit 0
+              earmarked at d1 drone: 5
+              us drone: on hand 150 available 145
+        "#]],
     );
 }

@@ -9,8 +9,9 @@
 //! (docs/interchange.md): records of a batch apply kind by kind (transfers, pauses,
 //! resumptions, allocations, movements, cancellations); a cancellation without a qty takes
 //! the undispatched remainder as recorded, never lowers the commitment below what is
-//! dispatched, and releases allocations above the new commitment from the newest earmark
-//! first, each as far as it stands at and after the cancellation's time. A batch applies its
+//! dispatched at any time, and releases allocations above the new commitment at its time
+//! and at every later time they would stand above it (a later allocation at its own time),
+//! from the newest earmark first, each as far as it stands from then on. A batch applies its
 //! declarations (transfers here) first, then every other record in file order, each judged
 //! on what is recorded before it; balances, earmarks and commitments are checked on the final
 //! state.
@@ -410,14 +411,12 @@ impl Model {
                         };
                         let end = Time::MAX;
                         for item in items {
-                            let [committed, _, allocated, dispatched, _, _] =
-                                m.figures(&t, &item, end);
+                            let [committed, _, _, dispatched, _, _] = m.figures(&t, &item, end);
                             let remainder = committed.saturating_sub(dispatched);
                             let q = c.qty.unwrap_or(remainder);
                             if q > remainder {
                                 return None;
                             }
-                            let mut to_release = allocated.saturating_sub(committed - q);
                             let earmarks: Vec<(String, String, String)> = m
                                 .earmark_order
                                 .iter()
@@ -425,20 +424,34 @@ impl Model {
                                 .filter(|k| k.0 == t.id && k.2 == item)
                                 .cloned()
                                 .collect();
-                            for k in earmarks {
-                                if to_release == 0 {
-                                    break;
-                                }
-                                let lowest = m
-                                    .times_from(c.time)
-                                    .into_iter()
-                                    .map(|at| m.earmark(&k.0, &k.1, &k.2, at))
-                                    .min()
-                                    .unwrap_or(0);
-                                let take = to_release.min(lowest.max(0) as u64);
-                                if take > 0 {
-                                    m.releases.push((k.0, k.1, k.2, c.time, take));
-                                    to_release -= take;
+                            // At the cancellation's time and every later time, release what
+                            // the allocations (less the releases so far) stand above the new
+                            // commitment, dated then.
+                            for at in m.times_from(c.time) {
+                                let [committed, _, allocated, ..] = m.figures(&t, &item, at);
+                                let mut to_release =
+                                    allocated.saturating_sub(committed.saturating_sub(q));
+                                for k in &earmarks {
+                                    if to_release == 0 {
+                                        break;
+                                    }
+                                    let lowest = m
+                                        .times_from(at)
+                                        .into_iter()
+                                        .map(|x| m.earmark(&k.0, &k.1, &k.2, x))
+                                        .min()
+                                        .unwrap_or(0);
+                                    let take = to_release.min(lowest.max(0) as u64);
+                                    if take > 0 {
+                                        m.releases.push((
+                                            k.0.clone(),
+                                            k.1.clone(),
+                                            k.2.clone(),
+                                            at,
+                                            take,
+                                        ));
+                                        to_release -= take;
+                                    }
                                 }
                             }
                             m.cancelled.push((c.id.clone(), item.clone(), q));
@@ -698,4 +711,24 @@ fn the_model_agrees_on_a_worked_example() {
     assert_eq!(m.figures(&t, "shell", secs("9")), [0, 5, 0, 0, 0, 0]);
     assert_eq!(m.depot_earmarked("d1", "drone", secs("9")), 0);
     assert_eq!(m.org_available("us", "drone", secs("9")), 30);
+}
+
+#[test]
+fn the_model_releases_a_later_allocation_for_a_late_cancellation() {
+    // Allocated 20 at 20, dispatched 15 at 30, then a cancellation of 12 dated 15: committed
+    // 18 from 15 on, 2 of the allocation released at its own time.
+    let mut m = Model::default();
+    for lines in [
+        "mv m1 1 drone 50 src>d1",
+        "xfer t0 10 us>ua drone:30; alloc a1 20 t0 drone 20 d1; mv m2 30 drone 15 d1>hub transfer=t0",
+        "cancel c1 15 t0 drone 12",
+    ] {
+        m = m.apply(&parse_batch(lines)).expect("accepted");
+    }
+    let t = m.transfer("t0").unwrap().clone();
+    assert_eq!(m.figures(&t, "drone", secs("16")), [18, 12, 0, 0, 0, 0]);
+    assert_eq!(m.figures(&t, "drone", secs("20")), [18, 12, 18, 0, 0, 0]);
+    assert_eq!(m.depot_earmarked("d1", "drone", secs("30")), 3);
+    // Below what is dispatched later: refused.
+    assert!(m.apply(&parse_batch("cancel c2 15 t0 drone 4")).is_none());
 }
