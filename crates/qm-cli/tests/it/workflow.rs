@@ -347,7 +347,7 @@ fn threat_reports_drive_interceptor_demand() {
     assert_eq!(m[0]["per_threat"], 0.05);
     assert_eq!(
         m[0]["demand"],
-        json!([{"month": "2025-06", "threats": 160.0, "interceptors": 8.0}, {"month": "2025-07", "threats": 180.0, "interceptors": 9.0}])
+        json!([{"month": "2025-06", "threats": 160.0, "share": 1.0, "interceptors": 8.0}, {"month": "2025-07", "threats": 180.0, "share": 1.0, "interceptors": 9.0}])
     );
     let r = db
         .qm(&["review", "--org", "US", "--as-of", "2025-06-01", "--json"])
@@ -355,6 +355,99 @@ fn threat_reports_drive_interceptor_demand() {
         .json();
     let flows = &item(&r, "PAC3")["flows"];
     assert_eq!(flows[0]["kind"], "interceptor_demand");
+}
+
+#[test]
+fn horizons_are_bounded_and_stay_inside_the_time_range() {
+    let db = Db::new();
+    let (master, _) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    let out = db.dir.path().join("r.json");
+    let out = out.to_str().unwrap();
+    // Past 1200 months: a usage error naming the range, before anything is opened or
+    // allocated (4294967295 used to abort allocating 34 GB).
+    for args in [
+        vec!["review", "--horizon", "4294967295"],
+        vec!["review", "--horizon", "1201", "--json"],
+        vec!["threats", "--horizon", "1000000000"],
+        vec![
+            "report",
+            "--format",
+            "json",
+            "--out",
+            out,
+            "--horizon",
+            "4294967295",
+        ],
+    ] {
+        let r = db.qm(&args);
+        r.expect_code(2);
+        assert!(
+            r.stderr.contains("whole months from 0 to 1200"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    // The longest horizon is answered.
+    let r = db
+        .qm(&[
+            "review",
+            "--as-of",
+            "2025-01-01",
+            "--horizon",
+            "1200",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(r["horizon"], 1200);
+    // A horizon that runs past 2262-04-11, or a threat window before 1677-09-21, is
+    // refused rather than cut short or labelled with the wrong months.
+    for args in [
+        vec!["review", "--as-of", "2200-01-01", "--horizon", "1200"],
+        vec![
+            "threats",
+            "--as-of",
+            "2262-04-11T23:47:16.854775807Z",
+            "--json",
+        ],
+        vec![
+            "report",
+            "--format",
+            "json",
+            "--out",
+            out,
+            "--as-of",
+            "2262-01-01",
+        ],
+    ] {
+        let r = db.qm(&args);
+        r.expect_code(1);
+        assert!(
+            r.stderr
+                .contains("runs past the last supported time, 2262-04-11T23:47:16.854775807Z"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    let r = db.qm(&["threats", "--as-of", "1677-09-21T00:12:43.145224192Z"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("--as-of must be 1677-12-01 or later"),
+        "{}",
+        r.stderr
+    );
+    assert!(!std::path::Path::new(out).exists());
+    // The last horizon that fits is answered.
+    db.qm(&[
+        "threats",
+        "--as-of",
+        "2262-03-01",
+        "--horizon",
+        "1",
+        "--json",
+    ])
+    .ok();
 }
 
 #[test]
