@@ -85,11 +85,11 @@ pub fn pauses(ledger: &Ledger, as_of: Time) -> Vec<PauseRow> {
                     .and_then(|i| ledger.items()[i as usize].unit_value.as_ref());
                 let value = unit.and_then(|u| {
                     let mut v = MoneySum::default();
-                    v.add_units(u, u64::try_from(qty).unwrap_or(u64::MAX));
+                    v.add_units(u, qty);
                     v.total()
                 });
                 match unit {
-                    Some(u) => total.add_units(u, u64::try_from(qty).unwrap_or(u64::MAX)),
+                    Some(u) => total.add_units(u, qty),
                     None => all_valued = false,
                 }
                 HeldRow {

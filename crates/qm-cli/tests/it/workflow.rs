@@ -451,6 +451,67 @@ fn horizons_are_bounded_and_stay_inside_the_time_range() {
 }
 
 #[test]
+fn money_values_are_exact_at_the_largest_value_and_quantities() {
+    const MAX: u64 = 9007199254740991;
+    let db = Db::new();
+    let mut master = world();
+    master.push(json!({"type": "item", "code": "V", "name": "v", "category": "c", "tracking": "bulk", "unit_value": {"amount": "999999999999999.999999", "currency": "USD"}}));
+    for i in 0..200 {
+        master.mv(
+            &format!("s{i}"),
+            "2025-01-01",
+            "V",
+            MAX,
+            "FACTORY",
+            "DEPOT-A",
+        );
+    }
+    for i in 0..20 {
+        master.push(json!({"type": "transfer", "id": format!("T{i}"), "time": "2025-02-01", "donor": "US", "recipient": "UA", "lines": [{"item": "V", "qty": MAX}]}));
+    }
+    master.push(json!({"type": "pause", "id": "P1", "time": "2025-03-01", "reason": "review", "by": "OSD", "items": ["V"]}));
+    db.apply_ok("master.jsonl", &master.text());
+    // 20 (2^53 - 1) held back at 999,999,999,999,999.999999 each, exactly.
+    let p = db
+        .qm(&["pauses", "--as-of", "2025-04-01", "--json"])
+        .ok()
+        .json();
+    let held = "180143985094819819999819856014905.18018";
+    assert_eq!(p[0]["holds_back"][0]["value"]["amount"], held);
+    assert_eq!(p[0]["holds_back_value"]["amount"], held);
+    let table = db
+        .qm(&["pauses", "--as-of", "2025-04-01"])
+        .ok()
+        .stdout
+        .clone();
+    assert!(table.contains(held), "{table}");
+    // 200 (2^53 - 1) on hand.
+    let r = db
+        .qm(&["review", "--org", "US", "--as-of", "2025-04-01", "--json"])
+        .ok()
+        .json();
+    let v = item(&r, "V");
+    let on_hand = "1801439850948198199998198560149051.8018";
+    assert_eq!(v["on_hand_value"]["amount"], on_hand);
+    assert_eq!(v["available_value"]["amount"], on_hand);
+    let dir = db.dir.path().join("csv");
+    db.qm(&[
+        "report",
+        "--format",
+        "csv",
+        "--out",
+        dir.to_str().unwrap(),
+        "--as-of",
+        "2025-04-01",
+    ])
+    .ok();
+    let csv = std::fs::read_to_string(dir.join("review.csv")).unwrap();
+    assert!(csv.contains(on_hand), "{csv}");
+    let csv = std::fs::read_to_string(dir.join("pauses.csv")).unwrap();
+    assert!(csv.contains(held), "{csv}");
+}
+
+#[test]
 fn numbers_at_the_edges_are_refused_naming_the_bound_and_never_wrap() {
     let db = Db::new();
     db.apply_ok("world.jsonl", &world().text());

@@ -46,8 +46,21 @@ fn qty(n: impl Into<i128>) -> Cell<'static> {
 /// The largest integer every number cell holds exactly.
 const EXACT_MAX: i128 = 1 << 53;
 
+/// A number cell while a double holds the amount exactly (at most 15 significant digits),
+/// else its exact text.
 fn money(a: Option<&str>) -> Cell<'static> {
-    Cell::Money(a.and_then(|a| a.parse::<f64>().ok()))
+    match a {
+        Some(a)
+            if a.trim_start_matches('0')
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .count()
+                > 15 =>
+        {
+            Cell::Owned(a.to_owned())
+        }
+        _ => Cell::Money(a.and_then(|a| a.parse::<f64>().ok())),
+    }
 }
 
 struct Formats {
