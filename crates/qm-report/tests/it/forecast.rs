@@ -320,3 +320,62 @@ fn interceptor_demand_is_exact_for_counts_at_their_bounds() {
     let m = &threat_models(&s.ledger, t("2025-05-01"), 1)[0];
     assert_eq!(m.demand[0].interceptors, 100.0 * QTY_MAX as f64);
 }
+
+#[test]
+fn qm_threats_shows_what_the_review_counts_and_the_fit_s_inputs() {
+    // Reports: February 100 drones (50 used), March none, April 300 (150). As of 16 May:
+    // per threat 0.5; the fit is over February and April only (the months with reports),
+    // slope 100 a month (300 in April, the intercept), 400 in May; the review counts May from the 16th, 16/31 of it:
+    // 0.5 * 400 * 16/31 = 103.2 interceptors.
+    let mut s = Scenario::new(&[("INT", "air defence", None)]);
+    s.apply(vec![
+        mv("m1", "2025-01-01", "INT", 100_000, "SRC", "D1"),
+        threat("t2", "2025-02-10", 100, "INT", 50),
+        threat("t4", "2025-04-10", 300, "INT", 150),
+    ]);
+    let m = &threat_models(&s.ledger, t("2025-05-16"), 2)[0];
+    let inputs: Vec<(&str, u32, u128)> = m
+        .window
+        .iter()
+        .map(|w| (w.month.as_str(), w.reports, w.launched))
+        .collect();
+    assert_eq!(
+        inputs,
+        [("2025-02", 1, 100), ("2025-03", 0, 0), ("2025-04", 1, 300)]
+    );
+    assert_eq!((m.trend_intercept, m.trend_slope), (300.0, 100.0));
+    // May from the 16th, June, July up to the 16th: the months a 2-month review counts.
+    let months: Vec<&str> = m.demand.iter().map(|d| d.month.as_str()).collect();
+    assert_eq!(months, ["2025-05", "2025-06", "2025-07"]);
+    let may = &m.demand[0];
+    assert_eq!(may.threats, 400.0);
+    assert!((may.share - 16.0 / 31.0).abs() < 1e-12);
+    assert!(
+        (may.interceptors - 200.0 * 16.0 / 31.0).abs() < 1e-9,
+        "{}",
+        may.interceptors
+    );
+    // The review subtracts the same: 103.2 + 250 + 0.5 * 600 * 15/31 = 498.4, floored.
+    let r = review_over(&s.ledger, Some("US"), t("2025-05-16"), 2);
+    assert_eq!(r.items[0].consumption, 498);
+    let shown: f64 = m.demand.iter().map(|d| d.interceptors).sum();
+    assert!((shown - (200.0 * 16.0 / 31.0 + 250.0 + 300.0 * 15.0 / 31.0)).abs() < 1e-9);
+
+    // A March report of `launched: {}` is a point of the fit (at 0), unlike no report: the
+    // inputs say so. Fit over (-2, 100), (-1, 0), (0, 300): slope 100, intercept 233.33.
+    s.apply(vec![Record::Threat(Threat {
+        id: "t3".into(),
+        time: t("2025-03-10"),
+        region: "UA".into(),
+        launched: ThreatCounts::default(),
+        intercepted: None,
+        interceptors_used: None,
+    })]);
+    let m = &threat_models(&s.ledger, t("2025-05-16"), 2)[0];
+    assert_eq!((m.window[1].reports, m.window[1].launched), (1, 0));
+    assert!(
+        (m.trend_intercept - 700.0 / 3.0).abs() < 1e-9,
+        "{}",
+        m.trend_intercept
+    );
+}
