@@ -87,8 +87,10 @@ enum Command {
         /// RFC 3339 time or date (default: now).
         #[arg(long, value_parser = parse_time_arg)]
         as_of: Option<Time>,
-        /// Months the projection looks ahead.
-        #[arg(long, default_value_t = qm_report::HORIZON_DEFAULT, value_name = "MONTHS")]
+        /// Months the projection looks ahead: 0 to 1200 (100 years); --as-of plus the
+        /// horizon must end by 2262-04-11 (the last supported time).
+        #[arg(long, default_value_t = qm_report::HORIZON_DEFAULT, value_name = "MONTHS",
+              value_parser = horizon_arg)]
         horizon: u32,
         /// What-if: evaluate the records of FILE as if applied (nothing is stored) and show
         /// each item before and after.
@@ -115,8 +117,10 @@ enum Command {
         /// RFC 3339 time or date (default: now).
         #[arg(long, value_parser = parse_time_arg)]
         as_of: Option<Time>,
-        /// Months of forecast demand to show.
-        #[arg(long, default_value_t = 12, value_name = "MONTHS")]
+        /// Months of forecast demand to show, as a review over that horizon counts it: 0 to
+        /// 1200 (100 years); --as-of plus the horizon must end by 2262-04-11, and --as-of be
+        /// 1677-12-01 or later (the window's months must exist).
+        #[arg(long, default_value_t = 12, value_name = "MONTHS", value_parser = horizon_arg)]
         horizon: u32,
         /// Print JSON (the table is the same figures).
         #[arg(long)]
@@ -233,6 +237,17 @@ fn parse_time_arg(s: &str) -> Result<Time, String> {
             format!("{s:?} is not an RFC 3339 time (2025-07-04T12:00:00Z) or a date (2025-07-04)")
         }
     })
+}
+
+/// Parses `--horizon`: whole months, 0 to `HORIZON_MAX` (1200: 100 years).
+pub(crate) fn horizon_arg(s: &str) -> Result<u32, String> {
+    let max = qm_report::forecast::HORIZON_MAX;
+    match s.parse::<u64>() {
+        Ok(n) if n <= max as u64 => Ok(n as u32),
+        _ => Err(format!(
+            "{s:?} is not a horizon: whole months from 0 to {max} (100 years)"
+        )),
+    }
 }
 
 /// Parses a count like `1M`, `10k`, `2500000`.
@@ -373,8 +388,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             since,
             json,
         } => {
-            let app = open_reader(g)?;
             let at = as_of.unwrap_or_else(now);
+            qm_report::forecast::check_range(at, horizon)?;
+            let app = open_reader(g)?;
             let opts = qm_report::ReviewOptions {
                 horizon,
                 depots,
@@ -406,9 +422,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             horizon,
             json,
         } => {
+            let at = as_of.unwrap_or_else(now);
+            qm_report::forecast::check_range(at, horizon)?;
             let app = open_reader(g)?;
             let state = app.read()?;
-            let models = state.threats(as_of.unwrap_or_else(now), horizon);
+            let models = state.threats(at, horizon);
             let mut out = out::buffered();
             if json {
                 serde_json::to_writer(&mut out, &models)?;

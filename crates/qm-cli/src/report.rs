@@ -59,8 +59,10 @@ pub struct ReportArgs {
     /// RFC 3339 time or date (default: now).
     #[arg(long, value_parser = parse_time_arg)]
     as_of: Option<Time>,
-    /// Months the review's projection looks ahead.
-    #[arg(long, default_value_t = qm_report::HORIZON_DEFAULT, value_name = "MONTHS")]
+    /// Months the review's projection looks ahead: 0 to 1200 (100 years); --as-of plus the
+    /// horizon must end by 2262-04-11 (the last supported time).
+    #[arg(long, default_value_t = qm_report::HORIZON_DEFAULT, value_name = "MONTHS",
+          value_parser = crate::horizon_arg)]
     horizon: u32,
     /// Only transfers from this donor org in the transfer views.
     #[arg(long)]
@@ -71,10 +73,12 @@ pub struct ReportArgs {
 }
 
 pub fn run(g: &Global, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let as_of = args.as_of.unwrap_or_else(now);
+    qm_report::forecast::check_range(as_of, args.horizon)?;
     let app = open_reader(g)?;
     let q = ReportQuery {
         org: args.org.as_deref(),
-        as_of: args.as_of.unwrap_or_else(now),
+        as_of,
         horizon: args.horizon,
         donor: args.donor.as_deref(),
         recipient: args.recipient.as_deref(),

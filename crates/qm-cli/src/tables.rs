@@ -335,20 +335,31 @@ pub fn threats(models: &[qm_report::forecast::ThreatModel]) -> String {
         s += &format!("Interceptor {}\n  window:", m.item);
         for w in &m.window {
             s += &format!(
-                "  {} launched {} used {}",
+                "  {} reports {} launched {} used {}",
                 w.month,
+                w.reports,
                 group(w.launched as i128),
                 group(w.used as i128)
             );
         }
         s += &format!(
-            "\n  per threat: {}; threats per month: {:.1} {:+.1} a month\n  forecast:",
+            "\n  (the fit is over the months with at least one report)\n  per threat: {}; threats per month: {:.1} {:+.1} a month\n  forecast:",
             m.per_threat.map_or("-".into(), |p| format!("{p:.3}")),
             m.trend_intercept,
             m.trend_slope
         );
         for d in &m.demand {
-            s += &format!("  {} {:.0}", d.month, d.interceptors);
+            if d.share < 1.0 {
+                // A month the review counts only in part (from --as-of, or to the horizon).
+                s += &format!(
+                    "  {} {:.1} ({:.0}% of the month)",
+                    d.month,
+                    d.interceptors,
+                    d.share * 100.0
+                );
+            } else {
+                s += &format!("  {} {:.0}", d.month, d.interceptors);
+            }
         }
         s += "\n";
     }

@@ -35,16 +35,41 @@
 //! it against the stock under review (the question it answers is "if this stock had to meet
 //! that demand, how long would it last"), once for all orgs together.
 //!
-//! Exact arithmetic: quantities are `i128` in billionths of a unit, so whole-month flows are
-//! exact and partial months are off by at most a billionth per term.
+//! **Exact arithmetic.** Numbers from outside are hostile: a rate may be any quantity up to
+//! `QTY_MAX`, a threat count likewise, and nothing accepted may wrap or hide a breach.
+//! Amounts in the projection are [`Amt`]: whole units (`i128`) plus a remainder over
+//! [`DEN`], a multiple of every month's length in nanoseconds, so every prorated part of a
+//! plan's rate, `qty_per_month * l / L`, is exact (its numerator is below 2^119), and so is
+//! every sum of them: the totals over the horizon and the level at each instant are the
+//! floor of the exact cumulative amount (never a sum of per-month floors). The interceptor
+//! demand of a month is a ratio (`per_threat` times the fitted threats); its part over `l`
+//! nanoseconds is computed in 256 bits and rounded *up* to the next 1/DEN unit (about
+//! 3e-20), so it can only overstate demand, by less than a billionth over any horizon. Its
+//! fit sums reports' counts in `i128`: each report's total is below 2^55 and a ledger holds
+//! far fewer than 2^48 reports, so sums stay below 2^103 and the fit's numerators, times a
+//! month index up to [`HORIZON_MAX`], below 2^120. A demand part past 2^110 units (more than
+//! every org's stock and production together could ever be) is held at 2^110: it is a
+//! breach either way. The instant a straight segment crosses the floor is found to within a
+//! nanosecond (its month, and so `first_breach` and `months_of_cover`, exactly).
+//!
+//! **Range.** Horizons are at most [`HORIZON_MAX`] months (100 years), and the projection
+//! and the threat model need every month they cover inside the range of `Time` (about
+//! 1677-09-21 to 2262-04-11): [`check_range`] refuses an `as_of` and horizon that run past it
+//! (the commands exit 1 naming the range), rather than cut or mislabel months.
 
 use qm_core::{HolderKind, ItemIdx, Ledger, OrgIdx, Time};
 use serde::Serialize;
 
-/// Billionths of a unit: the projection's fixed point.
-pub const SCALE: i128 = 1_000_000_000;
+pub use crate::wide::DEN as AMOUNT_DEN;
+use crate::wide::{Amt, DEN, MONTH_DAYS_LCM, U256};
 
-use qm_core::time::{month_start, shift_months};
+use qm_core::time::{days_in_month, month_start, shift_months};
+
+/// The longest horizon, in months (100 years).
+pub const HORIZON_MAX: u32 = 1200;
+
+/// A demand part is held at this many units at most (see the module's comment).
+const DEMAND_PART_MAX: u128 = 1 << 110;
 
 /// (year, month) of a time.
 pub fn year_month(t: Time) -> (i64, u32) {
@@ -57,6 +82,78 @@ pub fn add_months(t: Time, k: i64) -> Time {
     shift_months(t, k)
 }
 
+/// `t` plus `k` calendar months (the day clamped), `None` outside the range of `Time`.
+pub fn checked_add_months(t: Time, k: i64) -> Option<Time> {
+    const DAY: i128 = 86_400_000_000_000;
+    let days = t.div_euclid(DAY as i64);
+    let tod = t.rem_euclid(DAY as i64) as i128;
+    let (y, m, d) = qm_core::civil_from_days(days);
+    let m0 = (m - 1) as i64 + k;
+    let y = y + m0.div_euclid(12);
+    let m = (m0.rem_euclid(12) + 1) as u32;
+    let ns = qm_core::days_from_civil(y, m, d.min(days_in_month(y, m))) as i128 * DAY + tod;
+    i64::try_from(ns).ok()
+}
+
+/// The first instant of month `m` of year `y`, `None` outside the range of `Time`.
+fn checked_month_start(y: i64, m: i64) -> Option<Time> {
+    let y = y + (m - 1).div_euclid(12);
+    let m = ((m - 1).rem_euclid(12) + 1) as u32;
+    i64::try_from(qm_core::days_from_civil(y, m, 1) as i128 * 86_400_000_000_000).ok()
+}
+
+/// Why a projection cannot be made as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RangeError {
+    /// `as_of` plus the horizon is past the last instant of `Time`.
+    HorizonPastEnd { horizon: u32 },
+    /// The threat model's window (the three months before `as_of`'s) starts before the
+    /// first instant of `Time`.
+    WindowBeforeStart,
+    /// More than [`HORIZON_MAX`] months.
+    HorizonTooLong { horizon: u32 },
+}
+
+impl std::fmt::Display for RangeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RangeError::HorizonPastEnd { horizon } => write!(
+                f,
+                "a horizon of {horizon} months from this --as-of runs past the last supported \
+                 time, {}",
+                qm_core::time::TIME_MAX_TEXT
+            ),
+            RangeError::WindowBeforeStart => write!(
+                f,
+                "the threat model's window (the three months before --as-of's month) starts \
+                 before the first supported time, {}: --as-of must be 1677-12-01 or later",
+                qm_core::time::TIME_MIN_TEXT
+            ),
+            RangeError::HorizonTooLong { horizon } => {
+                write!(f, "--horizon {horizon}: at most {HORIZON_MAX} months")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RangeError {}
+
+/// Whether a projection (review, report) or threat model from `as_of` over `horizon` months
+/// stays inside the range of `Time`, every month it covers or reads included.
+pub fn check_range(as_of: Time, horizon: u32) -> Result<(), RangeError> {
+    if horizon > HORIZON_MAX {
+        return Err(RangeError::HorizonTooLong { horizon });
+    }
+    let end =
+        checked_add_months(as_of, horizon as i64).ok_or(RangeError::HorizonPastEnd { horizon })?;
+    // The month `end` falls in may run past the range; its length is the calendar's all
+    // the same, and nothing after `end` is read.
+    let _ = end;
+    let (y, m) = year_month(as_of);
+    checked_month_start(y, m as i64 - 3).ok_or(RangeError::WindowBeforeStart)?;
+    Ok(())
+}
+
 /// `YYYY-MM`.
 pub fn month_label(t: Time) -> String {
     let (y, m) = year_month(t);
@@ -67,6 +164,9 @@ pub fn month_label(t: Time) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ThreatMonth {
     pub month: String,
+    /// Threat reports covering the month. A month with at least one report (even one with
+    /// `launched: {}`) is a point of the fit; a month without any is not.
+    pub reports: u32,
     /// Threats launched (all kinds), over every report of the month.
     pub launched: u128,
     /// Threats intercepted, where reports say.
@@ -88,7 +188,8 @@ pub struct ThreatModel {
     /// the window's last month (k = 1 is the month of `as_of`).
     pub trend_intercept: f64,
     pub trend_slope: f64,
-    /// Forecast demand for the item per month of the horizon, from the month of `as_of` on.
+    /// Forecast demand for the item in each month the review's horizon covers (from the
+    /// month of `as_of` to the one holding `as_of` plus the horizon).
     pub demand: Vec<DemandMonth>,
 }
 
@@ -96,11 +197,16 @@ pub struct ThreatModel {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DemandMonth {
     pub month: String,
+    /// The fitted threats launched in the whole month (never below zero).
     pub threats: f64,
+    /// The part of the month the review counts: 1 for a whole month, less for the month of
+    /// `as_of` (its part after `as_of`) and the one the horizon ends in.
+    pub share: f64,
+    /// The interceptors the review counts in the month: `per_threat * threats * share`.
     pub interceptors: f64,
 }
 
-/// The model's numbers, exact: demand in the k-th month after as_of's month, in billionths.
+/// The model's numbers, exact.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Demand {
     /// (used, launched) over the window's reports naming the item.
@@ -114,18 +220,37 @@ pub(crate) struct Demand {
 }
 
 impl Demand {
-    /// Demand in the k-th month after the window's last month (k = 1: the month of as_of),
-    /// in billionths.
-    pub(crate) fn month(&self, k: i64) -> i128 {
-        if self.launched_with_item == 0 || self.den == 0 {
-            return 0;
+    /// The fitted threats in the k-th month after the window's last month (k = 1: the
+    /// month of as_of), times `den`, never below zero.
+    fn threats_num(&self, k: i64) -> u128 {
+        self.a_num
+            .saturating_add(self.b_num.saturating_mul(k as i128))
+            .max(0) as u128
+    }
+
+    /// Demand over `l` nanoseconds of the k-th month, a month of `days` days: exactly
+    /// `threats_num * used / (den * launched) * l / L`, rounded up to the next 1/DEN.
+    pub(crate) fn part(&self, k: i64, l: i128, days: u32) -> Amt {
+        if self.is_zero() || self.den == 0 || l <= 0 {
+            return Amt::default();
         }
-        let threats_num = (self.a_num + self.b_num * k as i128).max(0);
-        // used / launched * threats_num / den, in billionths.
-        threats_num
-            .saturating_mul(self.used as i128)
-            .saturating_mul(SCALE)
-            / (self.launched_with_item as i128 * self.den)
+        let per_den = (l as u128) * (MONTH_DAYS_LCM / days as i128) as u128;
+        let x = U256::mul(self.threats_num(k), self.used).checked_mul_u128(per_den);
+        let Some(x) = x else {
+            return Amt::units(DEMAND_PART_MAX as i128);
+        };
+        // ceil(ceil(x / a) / b) = ceil(x / (a b)) for positive integers.
+        let x = x
+            .div_ceil(self.den as u128)
+            .div_ceil(self.launched_with_item);
+        let (units, rem) = x.div_rem(DEN as u128);
+        match units.to_u128() {
+            Some(u) if u < DEMAND_PART_MAX => Amt {
+                units: u as i128,
+                rem: rem as i128,
+            },
+            _ => Amt::units(DEMAND_PART_MAX as i128),
+        }
     }
 
     pub(crate) fn is_zero(&self) -> bool {
@@ -142,7 +267,12 @@ pub(crate) fn demand(ledger: &Ledger, item: ItemIdx, as_of: Time) -> (Demand, Ve
     let (y, m) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
     let mut window: Vec<ThreatMonth> = (0..3)
         .map(|i| ThreatMonth {
-            month: month_label(month_start(y, m as i64 - 2 + i)),
+            month: format!(
+                "{:04}-{:02}",
+                y + (m as i64 - 3 + i).div_euclid(12),
+                (m as i64 - 3 + i).rem_euclid(12) + 1
+            ),
+            reports: 0,
             launched: 0,
             intercepted: 0,
             used: 0,
@@ -152,17 +282,20 @@ pub(crate) fn demand(ledger: &Ledger, item: ItemIdx, as_of: Time) -> (Demand, Ve
     let end = month_start(y, m as i64 + 1);
     let mut used = 0u128;
     let mut launched_with_item = 0u128;
-    let mut reported = [false; 3];
     for t in ledger.threats() {
         let r = &t.record;
         if r.time < start || r.time >= end || r.time > as_of {
             continue;
         }
         let (ty, tm) = year_month(r.time);
-        let slot = ((ty - y) * 12 + tm as i64 - m as i64 + 2) as usize;
+        let Ok(slot) = usize::try_from((ty - y) * 12 + tm as i64 - m as i64 + 2) else {
+            continue;
+        };
+        let Some(w) = window.get_mut(slot) else {
+            continue;
+        };
         let launched = r.launched.total() as u128;
-        let w = &mut window[slot];
-        reported[slot] = true;
+        w.reports += 1;
         w.launched += launched;
         w.intercepted += r.intercepted.map_or(0, |c| c.total() as u128);
         if let Some(n) = r
@@ -180,7 +313,7 @@ pub(crate) fn demand(ledger: &Ledger, item: ItemIdx, as_of: Time) -> (Demand, Ve
     // Least squares over the months with reports, x = month index relative to the window's
     // last month.
     let points: Vec<(i128, i128)> = (0..3)
-        .filter(|&i| reported[i])
+        .filter(|&i| window[i].reports > 0)
         .map(|i| (i as i128 - 2, window[i].launched as i128))
         .collect();
     let n = points.len() as i128;
@@ -208,7 +341,32 @@ pub(crate) fn demand(ledger: &Ledger, item: ItemIdx, as_of: Time) -> (Demand, Ve
     (d, window)
 }
 
-/// The threat model of every item named in a threat report, as `qm threats` prints it.
+/// The months a projection from `as_of` to `end` steps through: for each, its start, the
+/// part `[from, to)` of it counted, and its index k after the window's last month (k = 1:
+/// the month of `as_of`).
+fn horizon_months(as_of: Time, end: Time) -> Vec<(i64, u32, Time, Time, i64)> {
+    let (y0, m0) = year_month(as_of);
+    let mut out = Vec::new();
+    let mut k = 1i64;
+    loop {
+        let ms = month_start(y0, m0 as i64 + k - 1);
+        if ms >= end && k > 1 {
+            break;
+        }
+        let me = month_start(y0, m0 as i64 + k);
+        let (y, m) = year_month(ms.max(as_of));
+        out.push((y, m, ms.max(as_of), me.min(end), k));
+        if me >= end {
+            break;
+        }
+        k += 1;
+    }
+    out
+}
+
+/// The threat model of every item named in a threat report, as `qm threats` prints it: the
+/// demand shown for each month is what a review from `as_of` over `horizon` months counts
+/// in it. The caller checks the range first ([`check_range`]).
 pub fn threat_models(ledger: &Ledger, as_of: Time, horizon: u32) -> Vec<ThreatModel> {
     let mut items: Vec<ItemIdx> = ledger
         .threats()
@@ -217,7 +375,8 @@ pub fn threat_models(ledger: &Ledger, as_of: Time, horizon: u32) -> Vec<ThreatMo
         .collect();
     items.sort_unstable();
     items.dedup();
-    let (y, m) = year_month(as_of);
+    let end = add_months(as_of, horizon.min(HORIZON_MAX) as i64);
+    let months = horizon_months(as_of, end);
     items
         .into_iter()
         .map(|item| {
@@ -236,11 +395,22 @@ pub fn threat_models(ledger: &Ledger, as_of: Time, horizon: u32) -> Vec<ThreatMo
                     .then(|| d.used as f64 / d.launched_with_item as f64),
                 trend_intercept: f(d.a_num),
                 trend_slope: f(d.b_num),
-                demand: (1..=horizon as i64)
-                    .map(|k| DemandMonth {
-                        month: month_label(month_start(y, m as i64 + k - 1)),
-                        threats: f(d.a_num + d.b_num * k as i128).max(0.0),
-                        interceptors: d.month(k) as f64 / SCALE as f64,
+                demand: months
+                    .iter()
+                    .filter(|(_, _, from, to, _)| from < to)
+                    .map(|&(y, m, from, to, k)| {
+                        let days = days_in_month(y, m);
+                        let len = days as f64 * 86_400e9;
+                        DemandMonth {
+                            month: format!("{y:04}-{m:02}"),
+                            threats: if d.den == 0 {
+                                0.0
+                            } else {
+                                d.threats_num(k) as f64 / d.den as f64
+                            },
+                            share: (to - from) as f64 / len,
+                            interceptors: d.part(k, (to - from) as i128, days).to_f64(),
+                        }
                     })
                     .collect(),
             }
@@ -262,7 +432,7 @@ pub struct FlowLine {
     /// Joint production with this org.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partner: Option<String>,
-    /// Its total over the horizon, whole units (rounded down).
+    /// Its total over the horizon: the floor of the exact amount, whole units.
     pub over_horizon: i128,
 }
 
@@ -271,9 +441,10 @@ pub struct FlowLine {
 pub struct Projection {
     pub months_of_cover: Option<u32>,
     pub first_breach: Option<String>,
-    /// Production over the horizon (whole units, rounded down).
+    /// Production over the horizon (the floor of the exact sum, whole units).
     pub production: i128,
-    /// Consumption plans and interceptor demand over the horizon (whole units, rounded down).
+    /// Consumption plans and interceptor demand over the horizon (the floor of the exact
+    /// sum, whole units).
     pub consumption: i128,
     /// Available stock projected at the horizon's end (whole units, rounded down).
     pub available_at_horizon: i128,
@@ -296,13 +467,14 @@ pub struct SeriesPoint {
     pub floor: i128,
 }
 
-/// A rate: `monthly(k)` billionths in the k-th month after as_of's month, active over
-/// [from, to).
+/// A rate active over [from, to): a plan's `qty_per_month`, or the threat model's demand.
 struct Rate {
-    sign: i128,
+    /// Production adds; consumption and demand take away.
+    adds: bool,
     from: Time,
     to: Time,
-    constant: Option<i128>,
+    /// The plan's rate; `None` for the demand.
+    qty_per_month: Option<u64>,
     line: usize,
 }
 
@@ -319,7 +491,7 @@ pub struct Forecaster<'l> {
 
 impl<'l> Forecaster<'l> {
     /// For the stock of `orgs` (every org's when all are given) as of `as_of`, over `horizon`
-    /// months.
+    /// months (at most [`HORIZON_MAX`]; the caller checks the range, [`check_range`]).
     pub fn new(ledger: &'l Ledger, orgs: &[OrgIdx], as_of: Time, horizon: u32) -> Forecaster<'l> {
         let mut productions: std::collections::HashMap<ItemIdx, Vec<usize>> = Default::default();
         for (i, p) in ledger.productions().iter().enumerate() {
@@ -344,7 +516,7 @@ impl<'l> Forecaster<'l> {
             ledger,
             orgs: orgs.to_vec(),
             as_of,
-            horizon,
+            horizon: horizon.min(HORIZON_MAX),
             productions,
             consumptions,
             threatened,
@@ -366,10 +538,10 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
         let p = &ledger.productions()[i];
         let r = &p.record;
         rates.push(Rate {
-            sign: 1,
+            adds: true,
             from: r.from_time.max(as_of),
             to: r.to_time.unwrap_or(Time::MAX).min(end),
-            constant: Some(r.qty_per_month as i128 * SCALE),
+            qty_per_month: Some(r.qty_per_month),
             line: flows.len(),
         });
         flows.push(FlowLine {
@@ -383,10 +555,10 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
     for &i in fc.consumptions.get(&item).into_iter().flatten() {
         let r = &ledger.consumptions()[i].record;
         rates.push(Rate {
-            sign: -1,
+            adds: false,
             from: r.from_time.max(as_of),
             to: r.to_time.unwrap_or(Time::MAX).min(end),
-            constant: Some(r.qty_per_month as i128 * SCALE),
+            qty_per_month: Some(r.qty_per_month),
             line: flows.len(),
         });
         flows.push(FlowLine {
@@ -404,10 +576,10 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
     };
     if !demand.is_zero() {
         rates.push(Rate {
-            sign: -1,
+            adds: false,
             from: as_of,
             to: end,
-            constant: None,
+            qty_per_month: None,
             line: flows.len(),
         });
         flows.push(FlowLine {
@@ -422,7 +594,6 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
         orgs.iter()
             .map(|&o| ledger.floor_at(o, item, t).unwrap_or(0) as i128)
             .sum::<i128>()
-            * SCALE
     };
     // Every instant where a slope or the floor may change.
     let (y0, m0) = year_month(as_of);
@@ -451,33 +622,35 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
     points.extend(samples.iter().copied().filter(|&t| t > as_of && t < end));
     points.sort_unstable();
     points.dedup();
-    // Each rate's contribution over [p, q), inside one calendar month.
-    let flow = |r: &Rate, p: Time, q: Time| -> i128 {
+    // Each rate's contribution over [p, q), inside one calendar month, exact: a plan's
+    // `qty * l / L` is `qty * l * (LCM / days)` in 1/DEN units (below 2^119).
+    let flow = |r: &Rate, p: Time, q: Time| -> Amt {
         let (a, b) = (p.max(r.from), q.min(r.to));
         if a >= b {
-            return 0;
+            return Amt::default();
         }
         let (y, m) = year_month(p);
-        let len = (month_start(y, m as i64 + 1) - month_start(y, m as i64)) as i128;
-        let monthly = r
-            .constant
-            .unwrap_or_else(|| demand.month((y - y0) * 12 + m as i64 - m0 as i64 + 1));
-        r.sign * monthly * (b - a) as i128 / len
+        let days = days_in_month(y, m);
+        let l = (b - a) as i128;
+        match r.qty_per_month {
+            Some(qty) => Amt::from_num(qty as i128 * l * (MONTH_DAYS_LCM / days as i128)),
+            None => demand.part((y - y0) * 12 + m as i64 - m0 as i64 + 1, l, days),
+        }
     };
-    let mut level = available * SCALE;
+    let mut level = Amt::units(available);
     let mut breach: Option<Time> = None;
-    if level < floor_at(as_of) {
+    if level.below(floor_at(as_of)) {
         breach = Some(as_of);
     }
-    let mut totals = vec![0i128; flows.len()];
+    let mut totals = vec![Amt::default(); flows.len()];
     let mut series = Vec::with_capacity(samples.len());
     let mut next_sample = 0;
-    let mut sample = |t: Time, level: i128, series: &mut Vec<SeriesPoint>| {
+    let mut sample = |t: Time, level: Amt, series: &mut Vec<SeriesPoint>| {
         while next_sample < samples.len() && samples[next_sample] == t {
             series.push(SeriesPoint {
                 at: t,
-                available: level.div_euclid(SCALE),
-                floor: floor_at(t).div_euclid(SCALE),
+                available: level.floor(),
+                floor: floor_at(t),
             });
             next_sample += 1;
         }
@@ -485,44 +658,43 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
     sample(as_of, level, &mut series);
     for w in points.windows(2) {
         let (p, q) = (w[0], w[1]);
-        let mut change = 0i128;
+        let mut next = level;
         for r in &rates {
             let f = flow(r, p, q);
-            totals[r.line] += f;
-            change += f;
+            totals[r.line] = totals[r.line].plus(f);
+            next = if r.adds { next.plus(f) } else { next.minus(f) };
         }
-        let next = level + change;
         let floor = floor_at(p);
-        if breach.is_none() && next < floor {
-            // The straight line from (p, level) to (q, next) meets the floor at t_c.
-            let t_c = if level <= floor {
+        if breach.is_none() && next.below(floor) {
+            // The straight line from (p, level) to (q, next) meets the floor at t_c, in
+            // [p, q): found to within a nanosecond; the month is exact either way.
+            let t_c = if level.below(floor) || level == Amt::units(floor) {
                 p
             } else {
-                p + ((level - floor) * (q - p) as i128 / (level - next)) as i64
+                let need = level.minus(Amt::units(floor)).to_f64();
+                let drop = level.minus(next).to_f64();
+                let off = (need / drop * (q - p) as f64) as i64;
+                p + off.clamp(0, q - p - 1)
             };
             breach = Some(t_c);
         }
         level = next;
         sample(q, level, &mut series);
-        if breach.is_none() && q < end && level < floor_at(q) {
+        if breach.is_none() && q < end && level.below(floor_at(q)) {
             breach = Some(q);
         }
     }
     for (f, t) in flows.iter_mut().zip(&totals) {
-        f.over_horizon = t.abs().div_euclid(SCALE);
+        f.over_horizon = t.floor();
     }
-    let production = totals
-        .iter()
-        .zip(&flows)
-        .filter(|(_, f)| f.kind == "production")
-        .map(|(t, _)| *t)
-        .sum::<i128>();
-    let consumption = -totals
-        .iter()
-        .zip(&flows)
-        .filter(|(_, f)| f.kind != "production")
-        .map(|(t, _)| *t)
-        .sum::<i128>();
+    let sum = |production: bool| {
+        totals
+            .iter()
+            .zip(&flows)
+            .filter(|(_, f)| (f.kind == "production") == production)
+            .fold(Amt::default(), |s, (t, _)| s.plus(*t))
+            .floor()
+    };
     let (months_of_cover, first_breach) = match breach {
         None => (None, None),
         Some(t_c) => {
@@ -536,9 +708,9 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
     Projection {
         months_of_cover,
         first_breach,
-        production: production.div_euclid(SCALE),
-        consumption: consumption.div_euclid(SCALE),
-        available_at_horizon: level.div_euclid(SCALE),
+        production: sum(true),
+        consumption: sum(false),
+        available_at_horizon: level.floor(),
         flows,
         breach_at: breach,
         series,

@@ -21,6 +21,7 @@ pub mod pauses;
 pub mod render;
 pub mod review;
 pub mod transfers;
+pub mod wide;
 
 pub use pauses::{pauses, CoveredRow, PauseRow};
 pub use review::{

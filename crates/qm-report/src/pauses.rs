@@ -111,7 +111,7 @@ pub fn pauses(ledger: &Ledger, as_of: Time) -> Vec<PauseRow> {
                     let unit = ledger.items()[line.item as usize].unit_value.as_ref();
                     match (&rec.value, unit) {
                         (Some(total), _) => e.1.add_share(total, qty, rec.qty),
-                        (None, Some(u)) => e.1.add_units(u, qty),
+                        (None, Some(u)) => e.1.add_units(u, u128::from(qty)),
                         (None, None) => e.2 = true,
                     }
                 }

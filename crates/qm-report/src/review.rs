@@ -276,7 +276,7 @@ pub fn review_with(
             let value = |qty: i128| {
                 let unit = it.unit_value.as_ref()?;
                 let mut v = MoneySum::default();
-                v.add_units(unit, u64::try_from(qty.max(0)).unwrap_or(u64::MAX));
+                v.add_units(unit, qty.max(0) as u128);
                 v.total()
             };
             let risk = p.breach_at;

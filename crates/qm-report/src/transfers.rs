@@ -279,9 +279,9 @@ pub fn transfers_summary(
                     acc.delivered_value.add_share(total, f.delivered, rec.qty);
                 }
                 (None, Some(unit)) => {
-                    acc.committed_value.add_units(unit, f.committed);
-                    acc.allocated_value.add_units(unit, f.allocated);
-                    acc.delivered_value.add_units(unit, f.delivered);
+                    acc.committed_value.add_units(unit, f.committed as u128);
+                    acc.allocated_value.add_units(unit, f.allocated as u128);
+                    acc.delivered_value.add_units(unit, f.delivered as u128);
                 }
                 (None, None) => acc.unknown_value = true,
             }

@@ -590,7 +590,7 @@ fn threat_reports_drive_interceptor_demand() {
     assert_eq!(m[0]["per_threat"], 0.05);
     assert_eq!(
         m[0]["demand"],
-        json!([{"month": "2025-06", "threats": 160.0, "interceptors": 8.0}, {"month": "2025-07", "threats": 180.0, "interceptors": 9.0}])
+        json!([{"month": "2025-06", "threats": 160.0, "share": 1.0, "interceptors": 8.0}, {"month": "2025-07", "threats": 180.0, "share": 1.0, "interceptors": 9.0}])
     );
     let r = db
         .qm(&["review", "--org", "US", "--as-of", "2025-06-01", "--json"])
@@ -598,6 +598,160 @@ fn threat_reports_drive_interceptor_demand() {
         .json();
     let flows = &item(&r, "PAC3")["flows"];
     assert_eq!(flows[0]["kind"], "interceptor_demand");
+}
+
+#[test]
+fn horizons_are_bounded_and_stay_inside_the_time_range() {
+    let db = Db::new();
+    let (master, _) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    let out = db.dir.path().join("r.json");
+    let out = out.to_str().unwrap();
+    // Past 1200 months: a usage error naming the range, before anything is opened or
+    // allocated (4294967295 used to abort allocating 34 GB).
+    for args in [
+        vec!["review", "--horizon", "4294967295"],
+        vec!["review", "--horizon", "1201", "--json"],
+        vec!["threats", "--horizon", "1000000000"],
+        vec![
+            "report",
+            "--format",
+            "json",
+            "--out",
+            out,
+            "--horizon",
+            "4294967295",
+        ],
+    ] {
+        let r = db.qm(&args);
+        r.expect_code(2);
+        assert!(
+            r.stderr.contains("whole months from 0 to 1200"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    // The longest horizon is answered.
+    let r = db
+        .qm(&[
+            "review",
+            "--as-of",
+            "2025-01-01",
+            "--horizon",
+            "1200",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(r["horizon"], 1200);
+    // A horizon that runs past 2262-04-11, or a threat window before 1677-09-21, is
+    // refused rather than cut short or labelled with the wrong months.
+    for args in [
+        vec!["review", "--as-of", "2200-01-01", "--horizon", "1200"],
+        vec![
+            "threats",
+            "--as-of",
+            "2262-04-11T23:47:16.854775807Z",
+            "--json",
+        ],
+        vec![
+            "report",
+            "--format",
+            "json",
+            "--out",
+            out,
+            "--as-of",
+            "2262-01-01",
+        ],
+    ] {
+        let r = db.qm(&args);
+        r.expect_code(1);
+        assert!(
+            r.stderr
+                .contains("runs past the last supported time, 2262-04-11T23:47:16.854775807Z"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    let r = db.qm(&["threats", "--as-of", "1677-09-21T00:12:43.145224192Z"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("--as-of must be 1677-12-01 or later"),
+        "{}",
+        r.stderr
+    );
+    assert!(!std::path::Path::new(out).exists());
+    // The last horizon that fits is answered.
+    db.qm(&[
+        "threats",
+        "--as-of",
+        "2262-03-01",
+        "--horizon",
+        "1",
+        "--json",
+    ])
+    .ok();
+}
+
+#[test]
+fn money_values_are_exact_at_the_largest_value_and_quantities() {
+    const MAX: u64 = 9007199254740991;
+    let db = Db::new();
+    let mut master = world();
+    master.push(json!({"type": "item", "code": "V", "name": "v", "category": "c", "tracking": "bulk", "unit_value": {"amount": "999999999999999.999999", "currency": "USD"}}));
+    for i in 0..200 {
+        master.mv(
+            &format!("s{i}"),
+            "2025-01-01",
+            "V",
+            MAX,
+            "FACTORY",
+            "DEPOT-A",
+        );
+    }
+    for i in 0..20 {
+        master.push(json!({"type": "transfer", "id": format!("T{i}"), "time": "2025-02-01", "donor": "US", "recipient": "UA", "lines": [{"item": "V", "qty": MAX}]}));
+    }
+    master.push(json!({"type": "pause", "id": "P1", "time": "2025-03-01", "reason": "review", "by": "OSD", "items": ["V"]}));
+    db.apply_ok("master.jsonl", &master.text());
+    // 20 (2^53 - 1) held back at 999,999,999,999,999.999999 each, exactly.
+    let p = db
+        .qm(&["pauses", "--as-of", "2025-04-01", "--json"])
+        .ok()
+        .json();
+    let held = "180143985094819819999819856014905.18018";
+    assert_eq!(p[0]["holds_back"][0]["value"]["amount"], held);
+    assert_eq!(p[0]["holds_back_value"]["amount"], held);
+    let table = db
+        .qm(&["pauses", "--as-of", "2025-04-01"])
+        .ok()
+        .stdout
+        .clone();
+    assert!(table.contains(held), "{table}");
+    // 200 (2^53 - 1) on hand.
+    let r = db
+        .qm(&["review", "--org", "US", "--as-of", "2025-04-01", "--json"])
+        .ok()
+        .json();
+    let v = item(&r, "V");
+    let on_hand = "1801439850948198199998198560149051.8018";
+    assert_eq!(v["on_hand_value"]["amount"], on_hand);
+    assert_eq!(v["available_value"]["amount"], on_hand);
+    let dir = db.dir.path().join("csv");
+    db.qm(&[
+        "report",
+        "--format",
+        "csv",
+        "--out",
+        dir.to_str().unwrap(),
+        "--as-of",
+        "2025-04-01",
+    ])
+    .ok();
+    let csv = std::fs::read_to_string(dir.join("review.csv")).unwrap();
+    assert!(csv.contains(on_hand), "{csv}");
+    let csv = std::fs::read_to_string(dir.join("pauses.csv")).unwrap();
+    assert!(csv.contains(held), "{csv}");
 }
 
 #[test]

@@ -184,7 +184,7 @@ pub fn deliveries(ledger: &Ledger, filter: &TransferFilter<'_>, as_of: Time) -> 
                 g.0 += e.qty as u128;
                 match (&rec.value, &item.unit_value) {
                     (Some(total), _) => g.1.add_share(total, e.qty, rec.qty),
-                    (None, Some(unit)) => g.1.add_units(unit, e.qty),
+                    (None, Some(unit)) => g.1.add_units(unit, e.qty as u128),
                     (None, None) => g.1.add("", None),
                 }
             }

@@ -31,18 +31,36 @@ const WIDTH_MAX: f64 = 60.0;
 enum Cell<'a> {
     Text(&'a str),
     Owned(String),
-    Qty(f64),
+    /// A quantity: a number cell while an IEEE double holds it exactly (up to 2^53), else
+    /// its exact digits as text.
+    Qty(i128),
     Money(Option<f64>),
     Int(Option<f64>),
     Time(Option<Time>),
 }
 
 fn qty(n: impl Into<i128>) -> Cell<'static> {
-    Cell::Qty(n.into() as f64)
+    Cell::Qty(n.into())
 }
 
+/// The largest integer every number cell holds exactly.
+const EXACT_MAX: i128 = 1 << 53;
+
+/// A number cell while a double holds the amount exactly (at most 15 significant digits),
+/// else its exact text.
 fn money(a: Option<&str>) -> Cell<'static> {
-    Cell::Money(a.and_then(|a| a.parse::<f64>().ok()))
+    match a {
+        Some(a)
+            if a.trim_start_matches('0')
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .count()
+                > 15 =>
+        {
+            Cell::Owned(a.to_owned())
+        }
+        _ => Cell::Money(a.and_then(|a| a.parse::<f64>().ok())),
+    }
 }
 
 struct Formats {
@@ -71,10 +89,11 @@ fn sheet(
             let chars = match cell {
                 Cell::Text(s) => write_text(ws, r, col, s, &f.text)?,
                 Cell::Owned(s) => write_text(ws, r, col, s, &f.text)?,
-                Cell::Qty(n) => {
-                    ws.write_number_with_format(r, col, *n, &f.qty)?;
-                    super::group_digits(*n as i128).len()
+                Cell::Qty(n) if n.unsigned_abs() <= EXACT_MAX as u128 => {
+                    ws.write_number_with_format(r, col, *n as f64, &f.qty)?;
+                    super::group_digits(*n).len()
                 }
+                Cell::Qty(n) => write_text(ws, r, col, &n.to_string(), &f.text)?,
                 Cell::Int(Some(n)) => {
                     ws.write_number_with_format(r, col, *n, &f.qty)?;
                     super::group_digits(*n as i128).len()

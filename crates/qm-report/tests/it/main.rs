@@ -1,6 +1,7 @@
 //! Reports on small scenarios worked out by hand: the reasoning is in each test's comments,
 //! and the test checks the report says the same.
 
+mod forecast;
 mod render;
 mod review;
 
