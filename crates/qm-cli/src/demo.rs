@@ -332,6 +332,8 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
                 i.earmarked,
                 i.available,
                 i.in_transit,
+                i.production,
+                i.consumption,
             ]
             .into_iter()
             .chain(i.depots.iter().flatten().map(|d| d.qty))
@@ -342,9 +344,12 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
         .unwrap_or(12);
     // A depot line: its name where the item's code and name are, its quantity under ON HAND.
     let depot_w = code_w + 1 + NAME_WIDTH - DEPOT_INDENT;
-    let mut s = format!("Stockpile review: {who}, as of {time}\n");
+    let mut s = format!(
+        "Stockpile review: {who}, as of {time}; production and consumption over {} months\n",
+        r.horizon
+    );
     s += &format!(
-        "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>6} {:>7}  {}\n",
+        "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>6} {:>7}  {}\n",
         fit("ITEM", code_w),
         fit("NAME", NAME_WIDTH),
         "ON HAND",
@@ -353,6 +358,8 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
         "EARMARKED",
         "AVAILABLE",
         "IN TRANSIT",
+        "PRODUCTION",
+        "CONSUMPTION",
         "COVER",
         "BREACH",
         "STATUS"
@@ -370,7 +377,7 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
             "ok"
         };
         s += &format!(
-            "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>6} {:>7}  {}\n",
+            "  {} {} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>6} {:>7}  {}\n",
             fit(&i.item, code_w),
             fit(&i.name, NAME_WIDTH),
             group(i.on_hand),
@@ -379,6 +386,8 @@ pub fn review_table(ledger: &Ledger, r: &Review) -> String {
             group(i.earmarked),
             group(i.available),
             group(i.in_transit),
+            group(i.production),
+            group(i.consumption),
             i.months_of_cover.map_or("-".into(), |m| format!("{m} mo")),
             i.first_breach.as_deref().unwrap_or("-"),
             status

@@ -1,5 +1,5 @@
 //! The report as CSV: one file per view (`review.csv`, `transfers_summary.csv`,
-//! `donor_totals.csv`, `pauses.csv`), written by the `csv` crate (RFC 4180: fields with a
+//! `donor_totals.csv`, `pauses.csv`, `forecast_lines.csv`), written by the `csv` crate (RFC 4180: fields with a
 //! comma, a quote or a line break are quoted, quotes doubled; lines end with `\n`).
 //!
 //! Columns: a header row, then a row per review item, donor-view row, (donor, category), and
@@ -24,7 +24,8 @@ pub struct CsvFile {
     pub text: String,
 }
 
-/// The report's views as CSV files, in this order: review, donor view, donor totals, pauses.
+/// The report's views as CSV files, in this order: review, donor view, donor totals, pauses,
+/// forecast lines.
 pub fn files(report: &Report) -> Vec<CsvFile> {
     vec![
         CsvFile {
@@ -43,7 +44,33 @@ pub fn files(report: &Report) -> Vec<CsvFile> {
             name: "pauses.csv",
             text: pauses(report),
         },
+        CsvFile {
+            name: "forecast_lines.csv",
+            text: forecast_lines(report),
+        },
     ]
+}
+
+/// What the review's production and consumption columns count: one row per plan (joint
+/// production with its `partner`) and per interceptor-demand line, per item, in the
+/// review's order.
+pub fn forecast_lines(report: &Report) -> String {
+    let header = ["item", "kind", "plan", "at", "partner", "over_horizon"];
+    write(
+        &header,
+        report.review.items.iter().flat_map(|i| {
+            i.flows.iter().map(move |f| {
+                vec![
+                    Field::Text(&i.item),
+                    raw(f.kind),
+                    f.id.as_deref().map_or(raw(""), Field::Text),
+                    f.at.as_deref().map_or(raw(""), Field::Text),
+                    f.partner.as_deref().map_or(raw(""), Field::Text),
+                    raw(f.over_horizon),
+                ]
+            })
+        }),
+    )
 }
 
 /// A field of text from a record, defused for spreadsheets.

@@ -430,6 +430,42 @@ fn stock_section(s: &mut String, report: &Report) {
         ));
     }
     t.render(s, "The review has no item with stock, a floor or plans.");
+    // The plans and the demand behind the production and consumption columns, joint
+    // production with its partner.
+    s.push_str("<h3>What the projection counts</h3>");
+    let mut plans = Table {
+        head: vec![
+            ("Item", false),
+            ("Kind", false),
+            ("Plan", false),
+            ("Into / by", false),
+            ("Over the horizon", true),
+        ],
+        rows: Vec::new(),
+    };
+    for i in &r.items {
+        for f in &i.flows {
+            let kind = match (f.kind, &f.partner) {
+                ("production", Some(p)) => format!("joint production with {p}"),
+                ("interceptor_demand", _) => "interceptor demand (threat reports)".to_owned(),
+                (k, _) => k.to_owned(),
+            };
+            plans.rows.push((
+                None,
+                vec![
+                    id_cell(&i.item),
+                    text_cell(&kind),
+                    id_cell(f.id.as_deref().unwrap_or("–")),
+                    id_cell(f.at.as_deref().unwrap_or("–")),
+                    num_cell(f.over_horizon),
+                ],
+            ));
+        }
+    }
+    plans.render(
+        s,
+        "No production or consumption plan and no threat report counts.",
+    );
     let hidden = r.items.iter().filter(|i| !shown(i)).count();
     if hidden > 0 {
         let _ = write!(

@@ -142,7 +142,8 @@ fn csv_files_match_their_golden_files() {
             "review.csv",
             "transfers_summary.csv",
             "donor_totals.csv",
-            "pauses.csv"
+            "pauses.csv",
+            "forecast_lines.csv"
         ]
     );
     for f in &files {
@@ -436,6 +437,12 @@ fn the_html_page_escapes_every_text_and_draws_its_charts() {
     );
     // Values of two currencies are not added up: the deliveries chart counts units.
     assert!(page.contains("(units delivered)"));
+    // The plans behind the projection, each on its own line.
+    assert!(page.contains("<h3>What the projection counts</h3>"));
+    assert!(
+        page.contains(">consumption</td>"),
+        "the consumption plan c1 is listed"
+    );
     // The same report renders to the same page.
     assert_eq!(page, render::html::page(&report()));
 }
