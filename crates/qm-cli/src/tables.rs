@@ -165,9 +165,10 @@ pub fn detail(d: &TransferDetail) -> String {
         s += &format!(", paused by {}", d.paused_by.join(", "));
     }
     s += "\n\n  LINES\n";
+    let lw = width("", d.lines.iter().map(|l| l.item.as_str()));
     for l in &d.lines {
         s += &format!(
-            "  {:<18} qty {:>9}  committed {:>9}  cancelled {:>9}  allocated {:>9}  dispatched {:>9}  delivered {:>9}  in transit {:>9}  value {}\n",
+            "  {:<lw$} qty {:>9}  committed {:>9}  cancelled {:>9}  allocated {:>9}  dispatched {:>9}  delivered {:>9}  in transit {:>9}  value {}\n",
             l.item,
             group(l.qty),
             group(l.committed),
@@ -181,9 +182,11 @@ pub fn detail(d: &TransferDetail) -> String {
     }
     if !d.allocations.is_empty() {
         s += "\n  ALLOCATIONS\n";
+        let aw = width("", d.allocations.iter().map(|a| a.id.as_str()));
+        let pad = " ".repeat(aw + 3);
         for a in &d.allocations {
             s += &format!(
-                "  {:<12} {}  {:>9} {} from {}{}\n",
+                "  {:<aw$} {}  {:>9} {} from {}{}\n",
                 a.id,
                 time(a.time),
                 group(a.qty),
@@ -194,11 +197,11 @@ pub fn detail(d: &TransferDetail) -> String {
                     .map_or(String::new(), |l| format!(" lot {l}"))
             );
             if let Some(o) = &a.override_ {
-                s += &format!("               override by {}: {}\n", o.by, o.reason);
+                s += &format!("{pad}override by {}: {}\n", o.by, o.reason);
             }
             if let Some(b) = &a.breach {
                 s += &format!(
-                    "               floor {} breached: available {} at {}, short by {}\n",
+                    "{pad}floor {} breached: available {} at {}, short by {}\n",
                     group(b.floor),
                     group(b.available),
                     time(b.at),
@@ -209,8 +212,9 @@ pub fn detail(d: &TransferDetail) -> String {
     }
     if !d.cancellations.is_empty() {
         s += "\n  CANCELLATIONS\n";
+        let cw = width("", d.cancellations.iter().map(|c| c.id.as_str()));
         for c in &d.cancellations {
-            s += &format!("  {:<12} {}", c.id, time(c.time));
+            s += &format!("  {:<cw$} {}", c.id, time(c.time));
             for l in &c.lines {
                 s += &format!(
                     "  {}: {} cancelled, {} released",
@@ -226,9 +230,11 @@ pub fn detail(d: &TransferDetail) -> String {
         }
     }
     s += "\n  RECORDS\n";
+    let kw = width("", d.records.iter().map(|r| r.kind.as_str()));
+    let rw = width("", d.records.iter().map(|r| r.id.as_str()));
     for r in &d.records {
         s += &format!(
-            "  batch {:>6}  {:<10} {:<16} {}  recorded {} by {}{}\n",
+            "  batch {:>6}  {:<kw$} {:<rw$} {}  recorded {} by {}{}\n",
             r.batch,
             r.kind,
             r.id,

@@ -122,6 +122,16 @@ pub enum Violation {
         item: String,
         lot: Option<String>,
     },
+    /// A record would take the total volume moved through one of an org's aggregates of an
+    /// item (its available stock at its depots, its earmarks, its stock in transit) past
+    /// [`crate::limits::VOLUME_MAX`].
+    OrgVolumeExceeded {
+        org: String,
+        item: String,
+        /// Which aggregate: `available stock at its depots`, `earmarked stock`, `stock in
+        /// transit`.
+        stock: &'static str,
+    },
     UnknownTransfer {
         transfer: String,
     },
@@ -302,6 +312,11 @@ impl fmt::Display for Violation {
                 }
                 write!(f, " at {holder:?} would pass the bound of {} (2^62)", crate::limits::VOLUME_MAX)
             }
+            OrgVolumeExceeded { org, item, stock } => write!(
+                f,
+                "the total quantity moved through org {org:?}'s {stock} of {item:?} would pass the bound of {} (2^62)",
+                crate::limits::VOLUME_MAX
+            ),
             UnknownTransfer { transfer } => write!(f, "unknown transfer {transfer:?}"),
             TransferIdIsLabel { transfer } => write!(
                 f,

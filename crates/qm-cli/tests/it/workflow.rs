@@ -448,6 +448,35 @@ fn a_transfer_committed_after_the_as_of_time_is_not_yet_committed() {
 }
 
 #[test]
+fn transfer_show_sizes_its_columns_to_long_ids() {
+    let db = Db::new();
+    let (master, _) = workflow();
+    db.apply_ok("master.jsonl", &master.text());
+    let mut wf = Jsonl::new();
+    wf.push(json!({"type": "transfer", "id": "T1", "time": "2025-01-15", "donor": "US", "recipient": "UA", "lines": [{"item": "PAC3", "qty": 30}]}))
+        .push(json!({"type": "allocate", "id": "ALLOC-2025-06-PAC3-LONGER", "time": "2025-02-01", "transfer": "T1", "item": "PAC3", "qty": 2, "from": "DEPOT-A"}))
+        .push(json!({"type": "allocate", "id": "A1", "time": "2025-02-01", "transfer": "T1", "item": "PAC3", "qty": 1, "from": "DEPOT-A"}));
+    db.apply_ok("wf.jsonl", &wf.text());
+    let table = db.qm(&["transfer", "show", "T1"]).ok().stdout.clone();
+    // In each section, the column after the id starts at one place on every row.
+    for (section, marker) in [("ALLOCATIONS", "T00:00:00Z"), ("RECORDS", "T00:00:00Z")] {
+        let rows: Vec<&str> = table
+            .split(section)
+            .nth(1)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .collect();
+        let at: Vec<usize> = rows.iter().map(|l| l.find(marker).unwrap()).collect();
+        assert!(
+            rows.len() >= 2 && at.iter().all(|&x| x == at[0]),
+            "{section}:\n{table}"
+        );
+    }
+}
+
+#[test]
 fn a_rejected_file_lists_its_errors_in_line_order() {
     let db = Db::new();
     let (master, wf) = workflow();

@@ -587,16 +587,7 @@ impl Ledger {
         let (from_key, _) = self
             .stock
             .apply_move(&self.master, &mv)
-            .map_err(|(h, lot)| {
-                (
-                    "qty",
-                    Violation::VolumeExceeded {
-                        holder: self.master.holder(h).id.clone(),
-                        item: m.item.clone(),
-                        lot: self.stock.lot_name(lot).map(str::to_owned),
-                    },
-                )
-            })?;
+            .map_err(|over| ("qty", self.stock.volume_violation(&self.master, over)))?;
         if from_kind != HolderKind::Source {
             cx.effects.withdrawals.push((from_key, m.time, index));
         }

@@ -183,6 +183,22 @@ enum Aggregate {
     Transit,
 }
 
+/// What a volume bound refused: a key's balance (or its mirror), or one of an org's
+/// aggregates of an item (by index in the org stocks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Over {
+    Key(KeyIdx),
+    Org(u32, OrgLine),
+}
+
+/// One of an org's aggregates of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OrgLine {
+    Available,
+    Earmarked,
+    InTransit,
+}
+
 /// A movement's quantities as the stock sees them.
 pub(crate) struct Move {
     pub(crate) from: HolderIdx,
@@ -355,13 +371,13 @@ impl Stock {
         org: Option<(OrgIdx, Aggregate)>,
         time: Time,
         delta: i64,
-    ) -> bool {
+    ) -> Result<(), Over> {
         if !self.add(Line::Key(key), time, delta) {
-            return false;
+            return Err(Over::Key(key));
         }
         let mirror = self.keys[key as usize].mirror;
         if mirror != NO_MIRROR && !self.add(Line::Mirror(mirror), time, delta) {
-            return false;
+            return Err(Over::Key(key));
         }
         if let Some((org, which)) = org {
             let item = self.keys[key as usize].item;
@@ -371,10 +387,43 @@ impl Stock {
                 Aggregate::Transit => Line::OrgInTransit(os),
             };
             if !self.add(line, time, delta) {
-                return false;
+                return Err(Over::Org(
+                    os,
+                    match which {
+                        Aggregate::Depots => OrgLine::Available,
+                        Aggregate::Transit => OrgLine::InTransit,
+                    },
+                ));
             }
         }
-        true
+        Ok(())
+    }
+
+    /// The refusal of a change the volume bound refused, naming the balance or the org's
+    /// aggregate whose volume it would take past the bound.
+    pub(crate) fn volume_violation(&self, master: &Master, over: Over) -> Violation {
+        match over {
+            Over::Key(key) => {
+                let k = self.key_ref(key);
+                Violation::VolumeExceeded {
+                    holder: master.holder(k.holder).id.clone(),
+                    item: master.item(k.item).code.clone(),
+                    lot: self.lot_name(k.lot).map(str::to_owned),
+                }
+            }
+            Over::Org(os, which) => {
+                let os = &self.org_stocks[os as usize];
+                Violation::OrgVolumeExceeded {
+                    org: master.orgs[os.org as usize].id.clone(),
+                    item: master.item(os.item).code.clone(),
+                    stock: match which {
+                        OrgLine::Available => "available stock at its depots",
+                        OrgLine::Earmarked => "earmarked stock",
+                        OrgLine::InTransit => "stock in transit",
+                    },
+                }
+            }
+        }
     }
 
     /// Moves `qty` from one holder to another at `time`: both keys, their mirrors, and the
@@ -384,7 +433,7 @@ impl Stock {
         &mut self,
         master: &Master,
         mv: &Move,
-    ) -> Result<(KeyIdx, KeyIdx), (HolderIdx, LotIdx)> {
+    ) -> Result<(KeyIdx, KeyIdx), Over> {
         let aggregate = |h: HolderIdx| {
             let which = match master.kind(h) {
                 HolderKind::Depot => Aggregate::Depots,
@@ -401,21 +450,23 @@ impl Stock {
         }
         let qty = mv.qty as i64;
         let from_key = self.key(mv.from, mv.item, mv.lot);
-        if !self.change(from_key, from_org, mv.time, -qty) {
-            return Err((mv.from, mv.lot));
-        }
+        self.change(from_key, from_org, mv.time, -qty)?;
         let to_key = self.key(mv.to, mv.item, mv.lot);
-        if !self.change(to_key, to_org, mv.time, qty) {
-            return Err((mv.to, mv.lot));
-        }
+        self.change(to_key, to_org, mv.time, qty)?;
         self.movements += 1;
         Ok((from_key, to_key))
     }
 
     /// Changes the earmarks standing at a depot key by `delta` from `time` on: the key's
     /// available mirror (made now if the key has none), and the org's available stock and
-    /// earmarks. `false` when a volume bound refuses it.
-    pub(crate) fn earmark(&mut self, key: KeyIdx, org: OrgIdx, time: Time, delta: i64) -> bool {
+    /// earmarks. `Err` when a volume bound refuses it, naming what it would take past it.
+    pub(crate) fn earmark(
+        &mut self,
+        key: KeyIdx,
+        org: OrgIdx,
+        time: Time,
+        delta: i64,
+    ) -> Result<(), Over> {
         if self.keys[key as usize].mirror == NO_MIRROR {
             let m = self.mirrors.len() as u32;
             self.mirrors.push(self.keys[key as usize].timeline.clone());
@@ -425,9 +476,16 @@ impl Stock {
         let mirror = self.keys[key as usize].mirror;
         let item = self.keys[key as usize].item;
         let os = self.org_stock(org, item);
-        self.add(Line::Mirror(mirror), time, -delta)
-            && self.add(Line::OrgAvailable(os), time, -delta)
-            && self.add(Line::OrgEarmarked(os), time, delta)
+        if !self.add(Line::Mirror(mirror), time, -delta) {
+            return Err(Over::Key(key));
+        }
+        if !self.add(Line::OrgAvailable(os), time, -delta) {
+            return Err(Over::Org(os, OrgLine::Available));
+        }
+        if !self.add(Line::OrgEarmarked(os), time, delta) {
+            return Err(Over::Org(os, OrgLine::Earmarked));
+        }
+        Ok(())
     }
 
     /// The available mirror of a key, if it ever held an earmark.

@@ -692,15 +692,8 @@ impl Transfers {
                 qty: a.qty,
             },
         );
-        if !stock.earmark(key, donor, a.time, a.qty as i64) {
-            return Err((
-                "qty",
-                Violation::VolumeExceeded {
-                    holder: a.from.clone(),
-                    item: a.item.clone(),
-                    lot: a.lot.clone(),
-                },
-            ));
+        if let Err(over) = stock.earmark(key, donor, a.time, a.qty as i64) {
+            return Err(("qty", stock.volume_violation(master, over)));
         }
         self.touch(t, cx.seq);
         self.shipment(
@@ -770,15 +763,8 @@ impl Transfers {
             // Checked once the whole batch is in: the earmark may come on a later line.
             let earmark = self.earmark_of(t, line, from_key);
             self.earmark_event(earmark, m.time, -(m.qty as i64));
-            if !stock.earmark(from_key, donor, m.time, -(m.qty as i64)) {
-                return Err((
-                    "qty",
-                    Violation::VolumeExceeded {
-                        holder: m.from.clone(),
-                        item: m.item.clone(),
-                        lot: m.lot.clone(),
-                    },
-                ));
+            if let Err(over) = stock.earmark(from_key, donor, m.time, -(m.qty as i64)) {
+                return Err(("qty", stock.volume_violation(master, over)));
             }
             self.line_event(
                 t,
@@ -930,16 +916,8 @@ impl Transfers {
                     }
                     let key = self.earmarks[e as usize].key;
                     self.earmark_event(e, at, -(take as i64));
-                    if !stock.earmark(key, donor, at, -(take as i64)) {
-                        let k = stock.key_ref(key);
-                        return Err((
-                            "transfer",
-                            Violation::VolumeExceeded {
-                                holder: master.holder(k.holder).id.clone(),
-                                item: master.item(k.item).code.clone(),
-                                lot: stock.lot_name(k.lot).map(str::to_owned),
-                            },
-                        ));
+                    if let Err(over) = stock.earmark(key, donor, at, -(take as i64)) {
+                        return Err(("transfer", stock.volume_violation(master, over)));
                     }
                     to_release -= take;
                     released_at += take;

@@ -155,3 +155,31 @@ fn the_volume_through_one_balance_is_bounded() {
     assert_eq!(h.ledger.encode_snapshot(), before);
     assert_eq!(h.ledger.balance("d1", "drone", None, None), 0);
 }
+
+#[test]
+fn the_volume_through_an_orgs_depot_stock_is_bounded_naming_the_org() {
+    // The same volume spread over two depots of one org: each depot's own volume stays near
+    // 2^61, the org's depot stock of the item reaches the bound, and the refusal names the org.
+    let mut h = Harness::new();
+    h.apply(&parse_batch(SETUP)).unwrap();
+    let mut n = 0;
+    let mut t = 0;
+    let rounds = VOLUME_MAX / QTY_MAX / 2;
+    for r in 0..rounds {
+        let d = if r % 2 == 0 { "d1" } else { "d2" };
+        n += 2;
+        t += 2;
+        h.apply(&[
+            mv(n, t, QTY_MAX, "src", d),
+            mv(n + 1, t + 1, QTY_MAX, d, "gone"),
+        ])
+        .unwrap();
+    }
+    let e = h
+        .apply(&[mv(n + 2, t + 2, QTY_MAX, "src", "d1")])
+        .unwrap_err();
+    assert_eq!(
+        e.errors[0].to_string(),
+        r#"record 1: field "qty": the total quantity moved through org "o1"'s available stock at its depots of "drone" would pass the bound of 4611686018427387904 (2^62)"#
+    );
+}
