@@ -125,23 +125,66 @@ enum Absent {
 /// tag one it knows). A snapshot that is not, written by an older or newer program, is
 /// ignored at start-up (the journal is replayed), never misread.
 pub fn snapshot_format_is_current(bytes: &[u8]) -> bool {
-    let Some(mut rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
-        return false;
-    };
-    while rest.len() >= 12 {
-        if !Section::ALL
-            .iter()
-            .any(|s| s.tag().as_slice() == &rest[..4])
-        {
-            return false;
-        }
-        let len = u64::from_le_bytes(rest[4..12].try_into().expect("8 bytes"));
-        match usize::try_from(len).ok().filter(|&l| l <= rest.len() - 12) {
-            Some(l) => rest = &rest[12 + l..],
-            None => return true,
+    !matches!(split(bytes), Err(Unreadable::OtherFormat(_)))
+}
+
+/// Why a snapshot's sections cannot be read.
+enum Unreadable {
+    /// Another program's layout: another magic, a section tag this one does not know, or a
+    /// section it needs missing.
+    OtherFormat(String),
+    /// The layout is this program's but the bytes are not whole.
+    Damaged(&'static str),
+}
+
+impl From<Unreadable> for SnapshotError {
+    fn from(u: Unreadable) -> SnapshotError {
+        match u {
+            Unreadable::OtherFormat(m) => SnapshotError(m),
+            Unreadable::Damaged(m) => SnapshotError(m.into()),
         }
     }
-    true
+}
+
+/// The bytes of each section, in [`Section::ALL`]'s order (`None`: absent).
+type Found<'a> = [Option<&'a [u8]>; Section::ALL.len()];
+
+/// Splits a snapshot into its sections.
+fn split(bytes: &[u8]) -> Result<Found<'_>, Unreadable> {
+    let Some(mut rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
+        return Err(Unreadable::OtherFormat("not a version 3 snapshot".into()));
+    };
+    let mut found: Found<'_> = [None; Section::ALL.len()];
+    while !rest.is_empty() {
+        if rest.len() < 12 {
+            return Err(Unreadable::Damaged("truncated section header"));
+        }
+        let tag = &rest[..4];
+        let len = u64::from_le_bytes(rest[4..12].try_into().expect("8 bytes"));
+        let Some(i) = Section::ALL.iter().position(|s| s.tag().as_slice() == tag) else {
+            return Err(Unreadable::OtherFormat(format!(
+                "unknown section {:?}: written by another version",
+                String::from_utf8_lossy(tag)
+            )));
+        };
+        let body_len = usize::try_from(len)
+            .ok()
+            .filter(|&l| l <= rest.len() - 12)
+            .ok_or(Unreadable::Damaged("section longer than the snapshot"))?;
+        if found[i].replace(&rest[12..12 + body_len]).is_some() {
+            return Err(Unreadable::Damaged("section listed twice"));
+        }
+        rest = &rest[12..][body_len..];
+    }
+    for (i, section) in Section::ALL.into_iter().enumerate() {
+        if found[i].is_none() && section.absent() == Absent::Refused {
+            return Err(Unreadable::OtherFormat(format!(
+                "section {:?} is missing",
+                String::from_utf8_lossy(section.tag().as_slice())
+            )));
+        }
+    }
+    Ok(found)
 }
 
 impl Ledger {
@@ -175,39 +218,7 @@ impl Ledger {
 
     /// Decodes a state encoded by [`Ledger::encode_snapshot`].
     pub fn decode_snapshot(bytes: &[u8]) -> Result<Ledger, SnapshotError> {
-        let Some(mut rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
-            return Err(SnapshotError("not a version 3 snapshot".into()));
-        };
-        let mut found: [Option<&[u8]>; Section::ALL.len()] = [None; Section::ALL.len()];
-        while !rest.is_empty() {
-            if rest.len() < 12 {
-                return Err(SnapshotError("truncated section header".into()));
-            }
-            let tag = &rest[..4];
-            let len = u64::from_le_bytes(rest[4..12].try_into().expect("8 bytes"));
-            let Some(i) = Section::ALL.iter().position(|s| s.tag().as_slice() == tag) else {
-                return Err(SnapshotError(format!(
-                    "unknown section {:?}: written by another version",
-                    String::from_utf8_lossy(tag)
-                )));
-            };
-            let body_len = usize::try_from(len)
-                .ok()
-                .filter(|&l| l <= rest.len() - 12)
-                .ok_or_else(|| SnapshotError("section longer than the snapshot".into()))?;
-            if found[i].replace(&rest[12..12 + body_len]).is_some() {
-                return Err(SnapshotError("section listed twice".into()));
-            }
-            rest = &rest[12..][body_len..];
-        }
-        for (i, section) in Section::ALL.into_iter().enumerate() {
-            if found[i].is_none() && section.absent() == Absent::Refused {
-                return Err(SnapshotError(format!(
-                    "section {:?} is missing",
-                    String::from_utf8_lossy(section.tag().as_slice())
-                )));
-            }
-        }
+        let found = split(bytes)?;
         /// Runs a section's decoder over all of its bytes (absent: the default).
         fn part<T: Default>(
             section: Section,
