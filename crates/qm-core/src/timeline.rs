@@ -72,6 +72,39 @@ impl Agg {
         agg
     }
 
+    /// The summary after adding `delta` at `t` inside the subtree, where that follows from
+    /// the summary alone (no pass over the subtree's entries); `None` otherwise.
+    ///
+    /// - A deposit (`delta >= 0`) after the lowest point leaves it where it is: balances before
+    ///   `t` are unchanged, those from `t` on only rise, and a new entry at `t` starts from a
+    ///   balance at or above the lowest (the one after the entry before it).
+    /// - A withdrawal (`delta <= 0`) at or before a lowest point below zero lowers it by
+    ///   `-delta` at the same time: every balance from `t` on falls by the same amount, those
+    ///   before `t` stay strictly above the old lowest (it is the earliest), and a new entry at
+    ///   `t` starts from one of those or from zero, both above the old lowest.
+    ///
+    /// These are the common cases: stock arriving late at a holder whose low point is past,
+    /// and a source (whose balance only falls) sending late.
+    fn after_add(self, t: Time, delta: i64) -> Option<Agg> {
+        if self.min == i64::MAX {
+            return None;
+        }
+        if delta >= 0 && self.min_at < t {
+            return Some(Agg {
+                sum: self.sum + delta,
+                ..self
+            });
+        }
+        if delta <= 0 && self.min < 0 && self.min_at >= t {
+            return Some(Agg {
+                sum: self.sum + delta,
+                min: self.min + delta,
+                min_at: self.min_at,
+            });
+        }
+        None
+    }
+
     fn of_children(aggs: &[Agg]) -> Agg {
         let mut agg = Agg::EMPTY;
         for a in aggs {
@@ -484,10 +517,13 @@ fn add_rec(node: &mut Node, t: Time, delta: i64) -> (Added, Split, i64) {
         Node::Internal(n) => {
             let i = n.route(t);
             let (added, split, old) = add_rec(&mut n.children[i], t, delta);
-            n.aggs[i] = agg_of(&n.children[i]);
             let Split::Right { key, node: new } = split else {
+                n.aggs[i] = n.aggs[i]
+                    .after_add(t, delta)
+                    .unwrap_or_else(|| agg_of(&n.children[i]));
                 return (added, Split::None, old);
             };
+            n.aggs[i] = agg_of(&n.children[i]);
             let new_agg = agg_of(&new);
             n.keys.insert(i + 1, key);
             n.aggs.insert(i + 1, new_agg);
@@ -684,6 +720,22 @@ mod tests {
         Some(best)
     }
 
+    /// Every summary an internal node keeps equals the one computed from its child's
+    /// entries (the summaries [`Agg::after_add`] derives without looking at them included).
+    fn recomputed(node: &Node) -> Agg {
+        match node {
+            Node::Leaf(entries) => Agg::of_entries(entries),
+            Node::Internal(n) => {
+                let aggs: Vec<Agg> = n.children.iter().map(recomputed).collect();
+                assert_eq!(
+                    aggs, n.aggs,
+                    "a kept summary differs from its child's entries"
+                );
+                Agg::of_children(&aggs)
+            }
+        }
+    }
+
     fn check_against_model(ops: &[(Time, i64)], probes: &[Time]) {
         let mut tl = Timeline::default();
         let mut model: Vec<(Time, i64)> = Vec::new();
@@ -691,6 +743,7 @@ mod tests {
             tl.add(t, d);
             model.push((t, d));
         }
+        recomputed(&tl.root);
         let mut distinct: Vec<Time> = model.iter().map(|(t, _)| *t).collect();
         distinct.sort();
         distinct.dedup();
@@ -802,12 +855,52 @@ mod tests {
         assert_eq!(tl.min_from(41), None);
     }
 
+    #[test]
+    fn entries_before_every_other_keep_the_summaries_exact() {
+        // A tree of deposits (every low point at its first entry, above zero), then
+        // withdrawals and deposits earlier than anything in it, then the same after it.
+        let mut ops: Vec<(Time, i64)> = (100..1000).map(|t| (t, 3)).collect();
+        ops.extend([
+            (50, -1),
+            (40, -2),
+            (30, 5),
+            (20, -7),
+            (1500, -4000),
+            (1400, 2),
+        ]);
+        ops.extend((1001..1300).map(|t| (t, -1)));
+        ops.extend([(1200, 6), (10, -3)]);
+        check_against_model(&ops, &[0, 5, 25, 45, 99, 500, 1000, 1250, 1450, 2000]);
+    }
+
     proptest! {
         #[test]
         fn random_histories_match_the_model(
             ops in proptest::collection::vec((0i64..400, -5i64..6), 0..600),
             probes in proptest::collection::vec(-5i64..405, 1..20),
         ) {
+            check_against_model(&ops, &probes);
+        }
+
+        /// Mostly deposits or mostly withdrawals, in time order with late ones among them:
+        /// the shapes whose summaries are derived without a pass over the entries.
+        #[test]
+        fn one_sided_histories_match_the_model(
+            deposits in any::<bool>(),
+            ops in proptest::collection::vec((0i64..2000, 0i64..6, 0u8..10), 0..900),
+            probes in proptest::collection::vec(-5i64..2005, 1..20),
+        ) {
+            let sign = if deposits { 1 } else { -1 };
+            let ops: Vec<(Time, i64)> = ops
+                .iter()
+                .enumerate()
+                .map(|(i, &(late, d, flip))| {
+                    // Nine in ten in time order, one in ten at a random earlier time; one in
+                    // ten the other way.
+                    let t = if flip == 0 { late.min(i as i64 * 2) } else { i as i64 * 2 };
+                    (t, if flip == 1 { -sign * d } else { sign * d })
+                })
+                .collect();
             check_against_model(&ops, &probes);
         }
     }
