@@ -487,6 +487,13 @@ pub struct Forecaster<'l> {
     productions: std::collections::HashMap<ItemIdx, Vec<usize>>,
     consumptions: std::collections::HashMap<ItemIdx, Vec<usize>>,
     threatened: std::collections::HashSet<ItemIdx>,
+    /// The end of the horizon.
+    end: Time,
+    /// The instants the series is sampled at: `as_of` plus each whole month.
+    samples: Vec<Time>,
+    /// `as_of`, every month start inside the horizon, every sample and `end`, sorted and
+    /// distinct: the instants every item's projection steps through (the same for all).
+    points: Vec<Time>,
 }
 
 impl<'l> Forecaster<'l> {
@@ -512,14 +519,34 @@ impl<'l> Forecaster<'l> {
             .iter()
             .flat_map(|t| t.interceptors.iter().copied())
             .collect();
+        let horizon = horizon.min(HORIZON_MAX);
+        let end = add_months(as_of, horizon as i64);
+        let (y0, m0) = year_month(as_of);
+        let mut points: Vec<Time> = vec![as_of, end];
+        let mut k = 1;
+        loop {
+            let b = month_start(y0, m0 as i64 + k);
+            if b >= end {
+                break;
+            }
+            points.push(b);
+            k += 1;
+        }
+        let samples: Vec<Time> = (0..=horizon as i64).map(|k| add_months(as_of, k)).collect();
+        points.extend(samples.iter().copied().filter(|&t| t > as_of && t < end));
+        points.sort_unstable();
+        points.dedup();
         Forecaster {
             ledger,
             orgs: orgs.to_vec(),
             as_of,
-            horizon: horizon.min(HORIZON_MAX),
+            horizon,
             productions,
             consumptions,
             threatened,
+            end,
+            samples,
+            points,
         }
     }
 
@@ -530,8 +557,8 @@ impl<'l> Forecaster<'l> {
 }
 
 fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
-    let (ledger, orgs, as_of, horizon) = (fc.ledger, &fc.orgs[..], fc.as_of, fc.horizon);
-    let end = add_months(as_of, horizon as i64);
+    let (ledger, orgs, as_of, horizon, end) =
+        (fc.ledger, &fc.orgs[..], fc.as_of, fc.horizon, fc.end);
     let mut flows: Vec<FlowLine> = Vec::new();
     let mut rates: Vec<Rate> = Vec::new();
     for &i in fc.productions.get(&item).into_iter().flatten() {
@@ -590,38 +617,41 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
             over_horizon: 0,
         });
     }
-    let floor_at = |t: Time| -> i128 {
+    let floor_sum = |t: Time| -> i128 {
         orgs.iter()
             .map(|&o| ledger.floor_at(o, item, t).unwrap_or(0) as i128)
             .sum::<i128>()
     };
-    // Every instant where a slope or the floor may change.
-    let (y0, m0) = year_month(as_of);
-    let mut points: Vec<Time> = vec![as_of, end];
-    let mut k = 1;
-    loop {
-        let b = month_start(y0, m0 as i64 + k);
-        if b >= end {
-            break;
-        }
-        points.push(b);
-        k += 1;
-    }
+    // Every instant where a slope or the floor may change: the month starts and samples
+    // every item shares, and this item's own.
+    let mut own: Vec<Time> = Vec::new();
     for r in &rates {
-        points.extend([r.from, r.to].into_iter().filter(|&t| t > as_of && t < end));
+        own.extend([r.from, r.to].into_iter().filter(|&t| t > as_of && t < end));
     }
+    let rates_own = own.len();
     for &o in orgs {
         for span in ledger.floor_spans(o, item, as_of) {
             if span.start > as_of && span.start < end {
-                points.push(span.start);
+                own.push(span.start);
             }
         }
     }
-    // The instants the series is sampled at: as_of plus each whole month.
-    let samples: Vec<Time> = (0..=horizon as i64).map(|k| add_months(as_of, k)).collect();
-    points.extend(samples.iter().copied().filter(|&t| t > as_of && t < end));
-    points.sort_unstable();
-    points.dedup();
+    // No floor changes inside the horizon: the floor is the one at as_of throughout.
+    let floor_fixed = (own.len() == rates_own).then(|| floor_sum(as_of));
+    let floor_at = |t: Time| floor_fixed.unwrap_or_else(|| floor_sum(t));
+    let owned;
+    let points: &[Time] = if own.is_empty() {
+        &fc.points
+    } else {
+        let mut all = fc.points.clone();
+        all.extend(own);
+        all.sort_unstable();
+        all.dedup();
+        owned = all;
+        &owned
+    };
+    let samples = &fc.samples[..];
+    let (y0, m0) = year_month(as_of);
     // Each rate's contribution over [p, q), inside one calendar month, exact: a plan's
     // `qty * l / L` is `qty * l * (LCM / days)` in 1/DEN units (below 2^119).
     let flow = |r: &Rate, p: Time, q: Time| -> Amt {

@@ -300,3 +300,46 @@ fn the_review_shows_what_was_sent_per_recipient_and_what_went_to_sinks() {
     );
     assert!(item(&r, "SHELL").sent.is_empty() && item(&r, "SHELL").sunk.is_empty());
 }
+
+#[test]
+fn a_floor_raised_inside_the_horizon_is_a_breach_without_any_plan() {
+    // 80 shells at D1, no plan: the level stays 80. The floor is 40 until 15 Jun 2025, then
+    // 100. Reviewed as of 1 Feb 2025: covered through the months before the raise (1 Mar,
+    // 1 Apr, 1 May, 1 Jun: four whole months), breached on 15 Jun. The series shows the floor
+    // at each month's end: 40 until 1 Jun, 100 from 1 Jul.
+    let mut s = Scenario::new(&[("SHELL", "artillery", None)]);
+    let mut raised = floor("SHELL", "US", 100);
+    if let Record::Floor(f) = &mut raised {
+        f.time = Some(t("2025-06-15"));
+    }
+    s.apply(vec![
+        mv("m1", "2025-01-01", "SHELL", 80, "SRC", "D1"),
+        floor("SHELL", "US", 40),
+        raised,
+    ]);
+    let r = review_over(&s.ledger, Some("US"), t("2025-02-01"), 24);
+    let i = item(&r, "SHELL");
+    assert_eq!((i.available, i.floor), (80, 40));
+    assert_eq!(i.months_of_cover, Some(4));
+    assert_eq!(i.first_breach.as_deref(), Some("2025-06"));
+    let series = qm_report::forecast::projection_series(&s.ledger, &r);
+    let shell = series.iter().find(|x| x.item == "SHELL").unwrap();
+    assert_eq!(
+        shell.points[..7]
+            .iter()
+            .map(|p| (p.available, p.floor))
+            .collect::<Vec<_>>(),
+        [
+            (80, 40),
+            (80, 40),
+            (80, 40),
+            (80, 40),
+            (80, 40),
+            (80, 100),
+            (80, 100)
+        ]
+    );
+    // As of after the raise, the floor is 100 from the start: no cover at all.
+    let r = review_over(&s.ledger, Some("US"), t("2025-07-01"), 24);
+    assert_eq!(item(&r, "SHELL").months_of_cover, Some(0));
+}
