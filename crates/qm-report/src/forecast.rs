@@ -628,27 +628,23 @@ fn project(fc: &Forecaster<'_>, item: ItemIdx, available: i128) -> Projection {
     for r in &rates {
         own.extend([r.from, r.to].into_iter().filter(|&t| t > as_of && t < end));
     }
-    let rates_own = own.len();
-    for &o in orgs {
-        for span in ledger.floor_spans(o, item, as_of) {
-            if span.start > as_of && span.start < end {
-                own.push(span.start);
-            }
-        }
-    }
+    let floor_changes = orgs
+        .iter()
+        .flat_map(|&o| ledger.floor_spans(o, item, as_of))
+        .map(|span| span.start)
+        .filter(|&t| t > as_of && t < end);
+    let before = own.len();
+    own.extend(floor_changes);
     // No floor changes inside the horizon: the floor is the one at as_of throughout.
-    let floor_fixed = (own.len() == rates_own).then(|| floor_sum(as_of));
+    let floor_fixed = (own.len() == before).then(|| floor_sum(as_of));
     let floor_at = |t: Time| floor_fixed.unwrap_or_else(|| floor_sum(t));
-    let owned;
-    let points: &[Time] = if own.is_empty() {
-        &fc.points
+    let points: std::borrow::Cow<'_, [Time]> = if own.is_empty() {
+        (&fc.points[..]).into()
     } else {
-        let mut all = fc.points.clone();
-        all.extend(own);
-        all.sort_unstable();
-        all.dedup();
-        owned = all;
-        &owned
+        own.extend_from_slice(&fc.points);
+        own.sort_unstable();
+        own.dedup();
+        own.into()
     };
     let samples = &fc.samples[..];
     let (y0, m0) = year_month(as_of);
