@@ -105,6 +105,20 @@ impl Agg {
         None
     }
 
+    /// The summary after a new entry of `delta` at `t`, after every entry of the subtree.
+    fn after_append(self, t: Time, delta: i64) -> Agg {
+        let sum = self.sum + delta;
+        if sum < self.min {
+            Agg {
+                sum,
+                min: sum,
+                min_at: t,
+            }
+        } else {
+            Agg { sum, ..self }
+        }
+    }
+
     fn of_children(aggs: &[Agg]) -> Agg {
         let mut agg = Agg::EMPTY;
         for a in aggs {
@@ -291,7 +305,15 @@ impl Timeline {
     /// Adds `delta` at time `t`. The caller makes sure the volume stays bounded (see
     /// [`Timeline::try_add`]).
     pub fn add(&mut self, t: Time, delta: i64) -> Added {
-        let (added, split, old) = add_rec(&mut self.root, t, delta);
+        // Past the last entry (movements recorded in effective-time order, the common case)
+        // the entry goes at the end of the rightmost leaf: no routing keys to read and no
+        // search of the leaf, whose lines are the cache misses of an add.
+        let at = if self.len > 0 && t > self.last {
+            At::End
+        } else {
+            At::Search
+        };
+        let (added, split, old) = add_rec(&mut self.root, t, delta, at);
         self.volume = self.volume - old.unsigned_abs() + (old + delta).unsigned_abs();
         if let Split::Right { key, node } = split {
             let left = std::mem::replace(&mut self.root, Node::Leaf(Vec::new()));
@@ -469,12 +491,24 @@ fn last_time_of(node: &Node) -> Option<Time> {
     }
 }
 
+/// Where an add goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// After every entry of the subtree.
+    End,
+    /// Wherever `t` falls.
+    Search,
+}
+
 /// Adds `delta` at `t` under `node`: what it did, whether the node split, and the delta the
 /// entry at `t` had before (0 for a new entry).
-fn add_rec(node: &mut Node, t: Time, delta: i64) -> (Added, Split, i64) {
+fn add_rec(node: &mut Node, t: Time, delta: i64, at: At) -> (Added, Split, i64) {
     match node {
         Node::Leaf(entries) => {
-            let pos = entries.partition_point(|e| e.time < t);
+            let pos = match at {
+                At::End => entries.len(),
+                At::Search => entries.partition_point(|e| e.time < t),
+            };
             if pos < entries.len() && entries[pos].time == t {
                 let old = entries[pos].delta;
                 entries[pos].delta += delta;
@@ -515,12 +549,18 @@ fn add_rec(node: &mut Node, t: Time, delta: i64) -> (Added, Split, i64) {
             )
         }
         Node::Internal(n) => {
-            let i = n.route(t);
-            let (added, split, old) = add_rec(&mut n.children[i], t, delta);
+            let i = match at {
+                At::End => n.children.len() - 1,
+                At::Search => n.route(t),
+            };
+            let (added, split, old) = add_rec(&mut n.children[i], t, delta, at);
             let Split::Right { key, node: new } = split else {
-                n.aggs[i] = n.aggs[i]
-                    .after_add(t, delta)
-                    .unwrap_or_else(|| agg_of(&n.children[i]));
+                n.aggs[i] = match at {
+                    At::End => n.aggs[i].after_append(t, delta),
+                    At::Search => n.aggs[i]
+                        .after_add(t, delta)
+                        .unwrap_or_else(|| agg_of(&n.children[i])),
+                };
                 return (added, Split::None, old);
             };
             n.aggs[i] = agg_of(&n.children[i]);
