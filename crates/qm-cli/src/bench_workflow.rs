@@ -10,7 +10,7 @@
 //! - late `allocate` and late `pause` records (one-record batches dated early in the
 //!   history) on the workflow ledger of `--history` movements built in memory, p50 and p99,
 //!   like the late-record figure of the movement-only bench; then late allocations again
-//!   once those pauses stand (every allocation is checked against every pause);
+//!   once those pauses stand (an allocation looks only at the pauses filed under its transfer, item, category, recipient or donor);
 //! - late allocations on one depot key whose history holds every movement: the first earmark
 //!   there, which makes the key's available-stock mirror, apart from the ones after it.
 
@@ -217,7 +217,7 @@ fn late_records(report: &mut Report, n: u64, next: &mut Rng) -> anyhow::Result<(
         "late_allocate_after_pauses",
         late_figure(n, &lat, standing),
         format!(
-            "late allocate at {n} history with {standing} pauses in the ledger (each allocation is checked against every pause): p50 {:.2} µs, p99 {:.2} µs over {}",
+            "late allocate at {n} history with {standing} pauses in the ledger (looked up by scope): p50 {:.2} µs, p99 {:.2} µs over {}",
             us(percentile(&lat, 0.5)),
             us(percentile(&lat, 0.99)),
             lat.len()

@@ -12,6 +12,7 @@ use super::{known, Declared, Outcome, Registry};
 use crate::codec::{enc_struct, Enc, R, W};
 use crate::rejection::Violation;
 use crate::{Pause, Resume, SnapshotError, Time};
+use hashbrown::HashMap;
 
 /// A pause as the ledger holds it: the record and its scope resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,56 @@ pub(crate) struct Pauses {
     pub(crate) resumes: Registry<ResumeState>,
     /// Pauses whose `resumed_by` the batch set.
     undo: Vec<u32>,
+    /// The pauses filed by scope, so that a check looks at the pauses that can match, not
+    /// at every pause (derived: rebuilt when a snapshot is read).
+    index: ScopeIndex,
+}
+
+/// Pause indices filed under one field of each pause's scope: the transfer if it names one,
+/// else each of its items, else each of its categories, else its recipient, else its donor.
+/// A pause matches only when every field it names matches, so the buckets of a (transfer,
+/// item)'s own transfer, item, category, recipient and donor hold every pause that can match
+/// it. Each bucket lists its pauses in recording order.
+#[derive(Debug, Clone, Default)]
+struct ScopeIndex {
+    by_transfer: HashMap<TransferIdx, Vec<u32>>,
+    by_item: HashMap<ItemIdx, Vec<u32>>,
+    by_category: HashMap<Box<str>, Vec<u32>>,
+    by_recipient: HashMap<OrgIdx, Vec<u32>>,
+    by_donor: HashMap<OrgIdx, Vec<u32>>,
+}
+
+impl ScopeIndex {
+    /// Calls `f` on each bucket pause `p` is filed in.
+    fn buckets(&mut self, p: &PauseState, mut f: impl FnMut(&mut Vec<u32>)) {
+        if let Some(t) = p.transfer {
+            f(self.by_transfer.entry(t).or_default());
+        } else if let Some(items) = &p.items {
+            for &i in items {
+                f(self.by_item.entry(i).or_default());
+            }
+        } else if let Some(categories) = &p.record.categories {
+            for c in categories {
+                f(self.by_category.entry_ref(c.as_str()).or_default());
+            }
+        } else if let Some(r) = p.recipient {
+            f(self.by_recipient.entry(r).or_default());
+        } else if let Some(d) = p.donor {
+            f(self.by_donor.entry(d).or_default());
+        }
+    }
+
+    fn file(&mut self, i: u32, p: &PauseState) {
+        self.buckets(p, |b| b.push(i));
+    }
+
+    /// Takes out pause `i`, the last one filed.
+    fn unfile(&mut self, i: u32, p: &PauseState) {
+        self.buckets(p, |b| {
+            let last = b.pop();
+            debug_assert_eq!(last, Some(i), "pauses are taken out newest first");
+        });
+    }
 }
 
 impl Pauses {
@@ -56,6 +107,10 @@ impl Pauses {
             if let Some(p) = self.list.list.get_mut(p as usize) {
                 p.resumed_by = None;
             }
+        }
+        let mark = self.list.mark();
+        for (i, p) in self.list.list.iter().enumerate().skip(mark).rev() {
+            self.index.unfile(i as u32, p);
         }
         self.list.rollback(|p| &p.record.id);
         self.resumes.rollback(|r| &r.record.id);
@@ -106,17 +161,32 @@ impl Pauses {
         item: ItemIdx,
         time: Time,
     ) -> Option<Violation> {
-        self.list
-            .list
-            .iter()
-            .find(|p| self.stands_at(p, time) && Self::in_scope(master, p, state, t, item))
-            .map(|p| Violation::Paused {
-                pause: p.record.id.clone(),
-                reason: p.record.reason.clone(),
-                since: p.record.time,
-                review_by: p.record.review_by,
-                at: time,
+        let ix = &self.index;
+        let category = master.item(item).category.as_str();
+        let earliest_match = |bucket: Option<&Vec<u32>>| {
+            bucket?.iter().copied().find(|&i| {
+                let p = &self.list.list[i as usize];
+                self.stands_at(p, time) && Self::in_scope(master, p, state, t, item)
             })
+        };
+        [
+            earliest_match(ix.by_transfer.get(&t)),
+            earliest_match(ix.by_item.get(&item)),
+            earliest_match(ix.by_category.get(category)),
+            earliest_match(ix.by_recipient.get(&state.recipient)),
+            earliest_match(ix.by_donor.get(&state.donor)),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|i| &self.list.list[i as usize])
+        .map(|p| Violation::Paused {
+            pause: p.record.id.clone(),
+            reason: p.record.reason.clone(),
+            since: p.record.time,
+            review_by: p.record.review_by,
+            at: time,
+        })
     }
 
     pub(crate) fn declare_pause(
@@ -185,17 +255,16 @@ impl Pauses {
         {
             return Err(("items", Violation::PauseWithoutScope));
         }
-        self.list.push(
-            &p.id,
-            PauseState {
-                record: p.clone(),
-                items,
-                donor,
-                recipient,
-                transfer,
-                resumed_by: None,
-            },
-        );
+        let state = PauseState {
+            record: p.clone(),
+            items,
+            donor,
+            recipient,
+            transfer,
+            resumed_by: None,
+        };
+        self.index.file(self.recorded(), &state);
+        self.list.push(&p.id, state);
         Ok(Declared::New)
     }
 
@@ -273,6 +342,7 @@ impl Pauses {
                 return r.err("bad pause");
             }
             let id = p.record.id.clone();
+            out.index.file(out.recorded(), &p);
             out.list.push(&id, p);
         }
         for x in Vec::<ResumeState>::dec(r)? {

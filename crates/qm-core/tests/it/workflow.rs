@@ -200,6 +200,45 @@ fn a_pause_refuses_allocations_and_dispatches_in_its_scope_by_every_scope_field(
 }
 
 #[test]
+fn pauses_read_back_from_a_snapshot_refuse_what_they_refused_before() {
+    // The pauses' look-up by scope is derived state, rebuilt when a snapshot is read: after a
+    // round trip, an allocation in each scope is refused by the same pause as before, and
+    // one outside every scope is accepted.
+    let mut h = Harness::new();
+    let text = format!(
+        "{SETUP}\n---\nxfer t1 10 us>ua drone:30,pac3:1,shell:5; xfer t2 10 us>ua drone:30\n---\n\
+         pause p1 5 items=pac3 reason=a; pause p2 5 categories=artillery reason=b\n\
+         pause p3 5 transfer=t2 reason=c; pause p4 5 recipient=uk reason=d; pause p5 5 donor=uk reason=e"
+    );
+    for b in parse_batches(&text) {
+        h.apply(&b).unwrap();
+    }
+    let ledger = Ledger::decode_snapshot(&h.ledger.encode_snapshot()).unwrap();
+    h.ledger = ledger;
+    for (alloc, pause) in [
+        ("alloc a1 20 t1 pac3 1 d1", Some("p1")),
+        ("alloc a2 20 t1 shell 5 d1 lot=L1", Some("p2")),
+        ("alloc a3 20 t2 drone 5 d1", Some("p3")),
+        ("alloc a4 20 t1 drone 5 d1", None),
+    ] {
+        let result = h.apply(&parse_batches(alloc)[0]);
+        match pause {
+            Some(p) => {
+                let rej = result.expect_err(alloc);
+                let msg = rej.errors[0].to_string();
+                assert!(
+                    msg.contains(&format!("pause \"{p}\" stands")),
+                    "{alloc}: {msg}"
+                );
+            }
+            None => {
+                result.unwrap_or_else(|r| panic!("{alloc}: {}", r.errors[0]));
+            }
+        }
+    }
+}
+
+#[test]
 fn a_resumed_pause_stands_only_until_its_resumption() {
     check(
         "xfer t1 10 us>ua drone:30; pause p1 5 items=drone; resume r1 30 p1
