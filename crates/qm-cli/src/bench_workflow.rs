@@ -10,7 +10,8 @@
 //! - late `allocate` and late `pause` records (one-record batches dated early in the
 //!   history) on the workflow ledger of `--history` movements built in memory, p50 and p99,
 //!   like the late-record figure of the movement-only bench; then late allocations again
-//!   once those pauses stand (an allocation looks only at the pauses filed under its transfer, item, category, recipient or donor);
+//!   once those pauses stand (an allocation looks only at the pauses filed under its
+//!   transfer, item, category, recipient or donor);
 //! - late allocations on one depot key whose history holds every movement: the first earmark
 //!   there, which makes the key's available-stock mirror, apart from the ones after it.
 

@@ -492,7 +492,7 @@ fn last_time_of(node: &Node) -> Option<Time> {
 }
 
 /// Where an add goes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum At {
     /// After every entry of the subtree.
     End,
