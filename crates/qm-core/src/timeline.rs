@@ -34,6 +34,13 @@ pub struct VolumeExceeded;
 const LEAF_MAX: usize = 64;
 /// Children per internal node.
 const NODE_MAX: usize = 32;
+/// Entries a leaf keeps when it is filled in time order (a snapshot's bulk load, or appends
+/// past a full leaf): the room left is where late entries go without a split. A split of a
+/// full, freshly loaded tree cascades up the path (every node on it full too), at several
+/// allocations a level; a fill of 7/8, like a database index's, leaves room for most.
+const LEAF_FILL: usize = LEAF_MAX / 8 * 7;
+/// Children an internal node keeps when it is filled in time order.
+const NODE_FILL: usize = NODE_MAX / 8 * 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
@@ -207,16 +214,23 @@ impl Timeline {
         if times.is_empty() {
             return t;
         }
-        // Bottom-up bulk load: full leaves, then full internal levels.
+        // Bottom-up bulk load: leaves filled to LEAF_FILL (one leaf of exactly the entries
+        // when they fit one), then internal levels filled to NODE_FILL.
+        let (fill, cap) = if times.len() <= LEAF_MAX {
+            (LEAF_MAX, times.len())
+        } else {
+            (LEAF_FILL, LEAF_MAX)
+        };
         let mut level: Vec<(Time, Agg, Node)> = times
-            .chunks(LEAF_MAX)
-            .zip(deltas.chunks(LEAF_MAX))
+            .chunks(fill)
+            .zip(deltas.chunks(fill))
             .map(|(ts, ds)| {
-                let entries: Vec<Entry> = ts
-                    .iter()
-                    .zip(ds)
-                    .map(|(&time, &delta)| Entry { time, delta })
-                    .collect();
+                let mut entries: Vec<Entry> = Vec::with_capacity(cap);
+                entries.extend(
+                    ts.iter()
+                        .zip(ds)
+                        .map(|(&time, &delta)| Entry { time, delta }),
+                );
                 (
                     entries[0].time,
                     Agg::of_entries(&entries),
@@ -225,15 +239,20 @@ impl Timeline {
             })
             .collect();
         while level.len() > 1 {
-            let mut next = Vec::with_capacity(level.len() / NODE_MAX + 1);
+            let fill = if level.len() <= NODE_MAX {
+                NODE_MAX
+            } else {
+                NODE_FILL
+            };
+            let mut next = Vec::with_capacity(level.len() / fill + 1);
             let mut it = level.into_iter().peekable();
             while it.peek().is_some() {
-                let group: Vec<(Time, Agg, Node)> = it.by_ref().take(NODE_MAX).collect();
+                let group: Vec<(Time, Agg, Node)> = it.by_ref().take(fill).collect();
                 let first = group[0].0;
                 let mut node = Internal {
-                    keys: Vec::with_capacity(NODE_MAX),
-                    aggs: Vec::with_capacity(NODE_MAX),
-                    children: Vec::with_capacity(NODE_MAX),
+                    keys: Vec::with_capacity(NODE_MAX + 1),
+                    aggs: Vec::with_capacity(NODE_MAX + 1),
+                    children: Vec::with_capacity(NODE_MAX + 1),
                 };
                 for (k, a, n) in group {
                     node.keys.push(k);
@@ -519,20 +538,21 @@ fn add_rec(node: &mut Node, t: Time, delta: i64, at: At) -> (Added, Split, i64) 
                 return (Added::Created, Split::None, 0);
             }
             if pos == entries.len() {
-                // Appending past a full leaf: start a new one and leave this one full.
-                let mut right = Vec::with_capacity(LEAF_MAX);
+                // Appending past a full leaf: start a new one with this one's last entries,
+                // leaving it filled to LEAF_FILL (room for late entries).
+                let mut right = tail(entries, LEAF_FILL, LEAF_MAX);
                 right.push(Entry { time: t, delta });
+                let key = right[0].time;
                 return (
                     Added::Created,
                     Split::Right {
-                        key: t,
+                        key,
                         node: Node::Leaf(right),
                     },
                     0,
                 );
             }
-            let mut right = entries.split_off(LEAF_MAX / 2);
-            right.reserve_exact(LEAF_MAX - right.len());
+            let mut right = tail(entries, LEAF_MAX / 2, LEAF_MAX);
             if pos < LEAF_MAX / 2 {
                 entries.insert(pos, Entry { time: t, delta });
             } else {
@@ -571,16 +591,17 @@ fn add_rec(node: &mut Node, t: Time, delta: i64, at: At) -> (Added, Split, i64) 
             if n.children.len() <= NODE_MAX {
                 return (added, Split::None, old);
             }
-            // Split this node: keep it full when the split came from the rightmost child.
+            // Split this node: keep it filled to NODE_FILL when the split came from the
+            // rightmost child (appends), halve it otherwise.
             let at = if i + 2 == n.children.len() {
-                NODE_MAX
+                NODE_FILL
             } else {
                 n.children.len() / 2
             };
             let right = Internal {
-                keys: n.keys.split_off(at),
-                aggs: n.aggs.split_off(at),
-                children: n.children.split_off(at),
+                keys: tail(&mut n.keys, at, NODE_MAX + 1),
+                aggs: tail(&mut n.aggs, at, NODE_MAX + 1),
+                children: tail(&mut n.children, at, NODE_MAX + 1),
             };
             let key = right.keys[0];
             (
@@ -593,6 +614,14 @@ fn add_rec(node: &mut Node, t: Time, delta: i64, at: At) -> (Added, Split, i64) 
             )
         }
     }
+}
+
+/// Moves `v[at..]` into a new vector of capacity `cap` (one allocation, unlike a
+/// `split_off` then a `reserve`).
+fn tail<T>(v: &mut Vec<T>, at: usize, cap: usize) -> Vec<T> {
+    let mut right = Vec::with_capacity(cap.max(v.len() - at));
+    right.extend(v.drain(at..));
+    right
 }
 
 /// Undoes an add under `node`; gives back the entry's delta before the undo.
@@ -822,11 +851,59 @@ mod tests {
         // Bulk loading the same entries answers the same.
         let entries = tl.entries();
         let (ts, ds): (Vec<Time>, Vec<i64>) = entries.iter().copied().unzip();
-        let bulk = Timeline::from_sorted(&ts, &ds);
+        let mut bulk = Timeline::from_sorted(&ts, &ds);
+        recomputed(&bulk.root);
         for &p in probes {
             assert_eq!(bulk.balance_at(p), tl.balance_at(p));
             assert_eq!(bulk.min_from(p), tl.min_from(p));
         }
+        // And takes the same adds again (late ones into its slack) as the built one does.
+        for &(t, d) in ops {
+            tl.add(t, d);
+            bulk.add(t, d);
+        }
+        recomputed(&bulk.root);
+        assert_eq!(bulk.entries(), tl.entries());
+        for &p in probes {
+            assert_eq!(bulk.balance_at(p), tl.balance_at(p));
+            assert_eq!(bulk.min_from(p), tl.min_from(p));
+        }
+    }
+
+    fn leaves(node: &Node) -> usize {
+        match node {
+            Node::Leaf(_) => 1,
+            Node::Internal(n) => n.children.iter().map(leaves).sum(),
+        }
+    }
+
+    #[test]
+    fn time_ordered_trees_leave_room_for_late_entries() {
+        // Built by appends, or bulk loaded from the same entries (a snapshot): a late entry
+        // between every two leaves' first entries finds room without a split.
+        let mut built = Timeline::default();
+        for i in 0..20_000 {
+            built.add(i * 10, 1);
+        }
+        let (ts, ds): (Vec<Time>, Vec<i64>) = built.entries().into_iter().unzip();
+        let bulk = Timeline::from_sorted(&ts, &ds);
+        for mut tl in [built, bulk] {
+            let before = leaves(&tl.root);
+            assert!(before >= 20_000 / LEAF_MAX, "{before} leaves");
+            // One late entry per LEAF_FILL entries lands once in every leaf but the last
+            // (which appends fill to LEAF_MAX).
+            for i in 0..20_000 / LEAF_FILL as i64 - 1 {
+                tl.add(i * LEAF_FILL as i64 * 10 + 5, 1);
+            }
+            recomputed(&tl.root);
+            assert_eq!(leaves(&tl.root), before, "a late entry split a leaf");
+        }
+        // A timeline that fits one leaf is loaded into exactly its entries.
+        let small = Timeline::from_sorted(&[1, 2, 3], &[1, 1, 1]);
+        let Node::Leaf(entries) = &small.root else {
+            panic!("one leaf")
+        };
+        assert_eq!(entries.capacity(), 3);
     }
 
     #[test]
