@@ -14,6 +14,13 @@ mod out;
 mod report;
 mod tables;
 
+/// mimalloc rather than the system's allocator: the ledger is millions of small vectors
+/// (timeline leaves, names) that grow and split, where glibc's frees and reallocations were
+/// a sixth of a late record's time (ARCHITECTURE.md, "The allocator").
+#[cfg(not(feature = "bench-alloc"))]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "bench-alloc")]
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
