@@ -5,9 +5,9 @@
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mimalloc::MiMalloc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub struct Counting;
 
