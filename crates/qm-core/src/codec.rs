@@ -7,7 +7,7 @@
 //! panic or a misread.
 
 use crate::timeline::Timeline;
-use crate::{HolderKind, Money, OrgKind, SnapshotError, Time, Tracking};
+use crate::{HolderKind, Money, OrgKind, SnapshotError, Tracking};
 
 /// Appends to a snapshot.
 pub(crate) struct W<'a>(pub(crate) &'a mut Vec<u8>);
@@ -287,23 +287,21 @@ impl Enc for Timeline {
     }
     fn dec(r: &mut R<'_>) -> Result<Self, SnapshotError> {
         let n = r.len()?;
-        let mut times: Vec<Time> = Vec::with_capacity(n);
-        let mut deltas = Vec::with_capacity(n);
         let mut prev = 0i64;
-        for _ in 0..n {
+        let mut first = true;
+        let tl = Timeline::try_from_sorted(n, || {
             let t = prev.wrapping_add(r.i()?);
-            if !times.is_empty() && t <= prev {
+            if !first && t <= prev {
                 return r.err("times out of order");
             }
             let d = r.i()?;
             if d.unsigned_abs() > crate::timeline::DELTA_MAX {
                 return r.err("delta out of range");
             }
-            times.push(t);
-            deltas.push(d);
+            first = false;
             prev = t;
-        }
-        let tl = Timeline::from_sorted(&times, &deltas);
+            Ok((t, d))
+        })?;
         if !tl.within_volume() {
             return r.err("timeline past the volume bound");
         }

@@ -190,7 +190,13 @@ fn split(bytes: &[u8]) -> Result<Found<'_>, Unreadable> {
 impl Ledger {
     /// Encodes the whole state.
     pub fn encode_snapshot(&self) -> Vec<u8> {
-        let mut buf = Vec::with_capacity(64 + self.stock.movements as usize * 12);
+        // About 27 bytes a movement (its timeline entry and its id hash): reserved once, as
+        // growing a buffer of hundreds of megabytes copies it and faults in fresh pages.
+        let mut buf = Vec::with_capacity(
+            (self.stock.movements as usize)
+                .saturating_mul(32)
+                .saturating_add(64),
+        );
         buf.extend_from_slice(MAGIC);
         for section in Section::ALL {
             buf.extend_from_slice(section.tag());

@@ -206,38 +206,61 @@ enum Split {
 }
 
 impl Timeline {
-    /// Builds a timeline from entries sorted by strictly increasing time (used when loading a snapshot).
+    /// Builds a timeline from entries sorted by strictly increasing time.
     pub fn from_sorted(times: &[Time], deltas: &[i64]) -> Timeline {
         assert_eq!(times.len(), deltas.len());
         debug_assert!(times.windows(2).all(|w| w[0] < w[1]));
+        let mut i = 0;
+        let built = Timeline::try_from_sorted(times.len(), || {
+            i += 1;
+            Ok::<_, std::convert::Infallible>((times[i - 1], deltas[i - 1]))
+        });
+        match built {
+            Ok(t) => t,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Builds a timeline of `n` entries, each taken from `next` in strictly increasing time
+    /// (loading a snapshot: the entries go straight into the leaves, with no copy of them
+    /// all in between). The first error from `next` stops the build.
+    pub fn try_from_sorted<E>(
+        n: usize,
+        mut next: impl FnMut() -> Result<(Time, i64), E>,
+    ) -> Result<Timeline, E> {
         let mut t = Timeline::default();
-        if times.is_empty() {
-            return t;
+        if n == 0 {
+            return Ok(t);
         }
         // Bottom-up bulk load: leaves filled to LEAF_FILL (one leaf of exactly the entries
         // when they fit one), then internal levels filled to NODE_FILL.
-        let (fill, cap) = if times.len() <= LEAF_MAX {
-            (LEAF_MAX, times.len())
+        let (fill, cap) = if n <= LEAF_MAX {
+            (LEAF_MAX, n)
         } else {
             (LEAF_FILL, LEAF_MAX)
         };
-        let mut level: Vec<(Time, Agg, Node)> = times
-            .chunks(fill)
-            .zip(deltas.chunks(fill))
-            .map(|(ts, ds)| {
-                let mut entries: Vec<Entry> = Vec::with_capacity(cap);
-                entries.extend(
-                    ts.iter()
-                        .zip(ds)
-                        .map(|(&time, &delta)| Entry { time, delta }),
-                );
-                (
-                    entries[0].time,
-                    Agg::of_entries(&entries),
-                    Node::Leaf(entries),
-                )
-            })
-            .collect();
+        let mut level: Vec<(Time, Agg, Node)> = Vec::with_capacity(n.div_ceil(fill));
+        let mut volume = 0u64;
+        let mut left = n;
+        while left > 0 {
+            let take = left.min(fill);
+            let mut entries: Vec<Entry> = Vec::with_capacity(cap);
+            for _ in 0..take {
+                let (time, delta) = next()?;
+                volume = volume.saturating_add(delta.unsigned_abs());
+                entries.push(Entry { time, delta });
+            }
+            left -= take;
+            level.push((
+                entries[0].time,
+                Agg::of_entries(&entries),
+                Node::Leaf(entries),
+            ));
+        }
+        let last = match &level.last().expect("non-empty").2 {
+            Node::Leaf(entries) => entries.last().expect("non-empty").time,
+            Node::Internal(_) => unreachable!("a level of leaves"),
+        };
         while level.len() > 1 {
             let fill = if level.len() <= NODE_MAX {
                 NODE_MAX
@@ -267,12 +290,10 @@ impl Timeline {
         let (_, agg, root) = level.pop().expect("non-empty");
         t.root = root;
         t.total = agg.sum;
-        t.len = times.len() as u64;
-        t.last = *times.last().expect("non-empty");
-        t.volume = deltas
-            .iter()
-            .fold(0u64, |v, d| v.saturating_add(d.unsigned_abs()));
-        t
+        t.len = n as u64;
+        t.last = last;
+        t.volume = volume;
+        Ok(t)
     }
 
     /// Whether entries decoded from outside (a snapshot) are within the volume bound.

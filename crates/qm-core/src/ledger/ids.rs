@@ -94,24 +94,8 @@ impl MovementIds {
         }
         let mut recent: Vec<(u64, u64)> = self.recent.drain().collect();
         recent.sort_unstable();
-        let base = std::mem::take(&mut self.base);
-        let mut merged = Vec::with_capacity(base.len() + recent.len());
-        let (mut a, mut b) = (base.into_iter().peekable(), recent.into_iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) => {
-                    if x <= y {
-                        a.next()
-                    } else {
-                        b.next()
-                    }
-                }
-                (Some(_), None) => a.next(),
-                (None, Some(_)) => b.next(),
-                (None, None) => break,
-            };
-            merged.extend(next);
-        }
+        let mut merged = Vec::with_capacity(self.base.len() + recent.len());
+        merged.extend(Merged::new(&self.base, &recent));
         self.base = merged;
         self.recent.shrink_to_fit();
     }
@@ -120,13 +104,9 @@ impl MovementIds {
     pub(crate) fn encode(&self, w: &mut W<'_>) {
         let mut recent: Vec<(u64, u64)> = self.recent.iter().map(|(&h, &s)| (h, s)).collect();
         recent.sort_unstable();
-        let mut ids = Vec::with_capacity(self.base.len() + recent.len());
-        ids.extend_from_slice(&self.base);
-        ids.extend_from_slice(&recent);
-        ids.sort_unstable();
-        w.u(ids.len() as u64);
+        w.u((self.base.len() + recent.len()) as u64);
         let mut prev = 0u64;
-        for (h, s) in ids {
+        for (h, s) in Merged::new(&self.base, &recent) {
             w.u(h.wrapping_sub(prev));
             w.u(s);
             prev = h;
@@ -172,6 +152,41 @@ impl MovementIds {
             extra,
             ..MovementIds::default()
         })
+    }
+}
+
+/// The entries of two slices sorted by hash, in order (the base and the sorted recent ids,
+/// read without copying the base).
+struct Merged<'a> {
+    a: &'a [(u64, u64)],
+    b: &'a [(u64, u64)],
+}
+
+impl<'a> Merged<'a> {
+    fn new(a: &'a [(u64, u64)], b: &'a [(u64, u64)]) -> Self {
+        Merged { a, b }
+    }
+}
+
+impl Iterator for Merged<'_> {
+    type Item = (u64, u64);
+
+    fn next(&mut self) -> Option<(u64, u64)> {
+        let from_a = match (self.a.first(), self.b.first()) {
+            (Some(x), Some(y)) => x <= y,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        let side = if from_a { &mut self.a } else { &mut self.b };
+        let (&first, rest) = side.split_first().expect("non-empty");
+        *side = rest;
+        Some(first)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.a.len() + self.b.len();
+        (n, Some(n))
     }
 }
 
