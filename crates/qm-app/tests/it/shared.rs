@@ -1,10 +1,13 @@
 //! Many readers, one writer: reader threads query the state through `Shared` while a writer
 //! thread applies batches, and never see a batch half-applied (nor one the core refused and
-//! undid), yet see the batches as they commit, not only at the end.
+//! undid), yet see the batches as they commit, not only at the end: at a few checkpoints the
+//! writer waits until every reader has seen its head, so that "during" does not rest on how
+//! the threads happen to be scheduled.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
+use std::time::{Duration, Instant};
 
 use qm_app::AppError;
 
@@ -62,11 +65,14 @@ fn readers_see_only_whole_batches_while_a_writer_applies() {
         let shared = app.shared();
         let done = AtomicBool::new(false);
         let start = Barrier::new(READERS + 1);
+        // The last head each reader saw.
+        let seen_by: Vec<AtomicU64> = (0..READERS).map(|_| AtomicU64::new(0)).collect();
 
         let seen: Vec<(BTreeSet<u64>, u64)> = std::thread::scope(|s| {
             let readers: Vec<_> = (0..READERS)
-                .map(|_| {
+                .map(|i| {
                     let (shared, done, start) = (shared.clone(), &done, &start);
+                    let seen_by = &seen_by[i];
                     s.spawn(move || {
                         let mut heads = BTreeSet::new();
                         let mut reads = 0u64;
@@ -84,6 +90,7 @@ fn readers_see_only_whole_batches_while_a_writer_applies() {
                                 // The state is the one its head names.
                                 assert_eq!(bde, STEP * (seq - base) as i64, "at batch {seq}");
                                 heads.insert(seq);
+                                seen_by.store(seq, Ordering::Release);
                                 reads += 1;
                             }
                             std::thread::yield_now();
@@ -97,6 +104,18 @@ fn readers_see_only_whole_batches_while_a_writer_applies() {
                 let mut app = app;
                 for n in 0..BATCHES {
                     app.apply_text("step.jsonl", &step(n)).unwrap();
+                    if n % 10 == 9 && n + 1 < BATCHES {
+                        // A checkpoint: every reader sees this head before the writer goes on.
+                        let head = app.head().seq;
+                        let deadline = Instant::now() + Duration::from_secs(30);
+                        while seen_by.iter().any(|s| s.load(Ordering::Acquire) < head) {
+                            assert!(
+                                Instant::now() < deadline,
+                                "a reader stalled at batch {head}"
+                            );
+                            std::thread::yield_now();
+                        }
+                    }
                     if n % 5 == 0 {
                         // Applied by the core, then refused and undone: never visible.
                         let refused = step(1000 + n)
@@ -127,7 +146,7 @@ fn readers_see_only_whole_batches_while_a_writer_applies() {
         for (heads, reads) in &seen {
             let during: Vec<_> = heads.iter().filter(|&&s| s > base && s < last).collect();
             assert!(
-                during.len() >= 2,
+                during.len() >= 3,
                 "a reader made progress during the applies ({reads} reads, heads {heads:?})"
             );
         }
