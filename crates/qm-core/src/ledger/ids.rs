@@ -231,7 +231,41 @@ fn find_hash(sorted: &[(u64, u64)], hash: u64) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::find_hash;
+    use super::{find_hash, MovementIds};
+    use crate::codec::{R, W};
+
+    /// Ids recorded across compactions (some in the sorted base, some recent, hashes
+    /// interleaved) encode as one sorted list, and decode to the same batches.
+    #[test]
+    fn ids_in_base_and_recent_encode_in_hash_order_and_decode_whole() {
+        let mut ids = MovementIds::default();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut all = Vec::new();
+        for round in 0..3u64 {
+            for i in 0..1_000u64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ids.insert(x, round * 1_000 + i, false);
+                all.push((x, round * 1_000 + i));
+            }
+            if round < 2 {
+                ids.compact();
+            }
+        }
+        assert!(!ids.base.is_empty() && !ids.recent.is_empty());
+        let mut buf = Vec::new();
+        ids.encode(&mut W(&mut buf));
+        let back = MovementIds::decode(&mut R::new(&buf)).expect("decodes");
+        all.sort_unstable();
+        assert_eq!(back.base, all);
+        for &(h, s) in &all {
+            assert_eq!(ids.batch_of(h), Some(s));
+            assert_eq!(back.batch_of(h), Some(s));
+        }
+        ids.compact();
+        assert_eq!(ids.base, all);
+    }
 
     #[test]
     fn find_hash_finds_every_hash_and_nothing_else() {
