@@ -206,14 +206,15 @@ enum Split {
 }
 
 impl Timeline {
-    /// Builds a timeline from entries sorted by strictly increasing time.
-    pub fn from_sorted(times: &[Time], deltas: &[i64]) -> Timeline {
+    /// Builds a timeline from entries sorted by strictly increasing time (the tests' bulk
+    /// load; a snapshot is loaded through [`Timeline::try_from_sorted`]).
+    #[cfg(test)]
+    pub(crate) fn from_sorted(times: &[Time], deltas: &[i64]) -> Timeline {
         assert_eq!(times.len(), deltas.len());
         debug_assert!(times.windows(2).all(|w| w[0] < w[1]));
-        let mut i = 0;
+        let mut entries = times.iter().copied().zip(deltas.iter().copied());
         let built = Timeline::try_from_sorted(times.len(), || {
-            i += 1;
-            Ok::<_, std::convert::Infallible>((times[i - 1], deltas[i - 1]))
+            Ok::<_, std::convert::Infallible>(entries.next().expect("as many deltas as times"))
         });
         match built {
             Ok(t) => t,
@@ -224,7 +225,7 @@ impl Timeline {
     /// Builds a timeline of `n` entries, each taken from `next` in strictly increasing time
     /// (loading a snapshot: the entries go straight into the leaves, with no copy of them
     /// all in between). The first error from `next` stops the build.
-    pub fn try_from_sorted<E>(
+    pub(crate) fn try_from_sorted<E>(
         n: usize,
         mut next: impl FnMut() -> Result<(Time, i64), E>,
     ) -> Result<Timeline, E> {
@@ -241,6 +242,7 @@ impl Timeline {
         };
         let mut level: Vec<(Time, Agg, Node)> = Vec::with_capacity(n.div_ceil(fill));
         let mut volume = 0u64;
+        let mut last = Time::MIN;
         let mut left = n;
         while left > 0 {
             let take = left.min(fill);
@@ -248,6 +250,7 @@ impl Timeline {
             for _ in 0..take {
                 let (time, delta) = next()?;
                 volume = volume.saturating_add(delta.unsigned_abs());
+                last = time;
                 entries.push(Entry { time, delta });
             }
             left -= take;
@@ -257,10 +260,6 @@ impl Timeline {
                 Node::Leaf(entries),
             ));
         }
-        let last = match &level.last().expect("non-empty").2 {
-            Node::Leaf(entries) => entries.last().expect("non-empty").time,
-            Node::Internal(_) => unreachable!("a level of leaves"),
-        };
         while level.len() > 1 {
             let fill = if level.len() <= NODE_MAX {
                 NODE_MAX
